@@ -1,0 +1,131 @@
+"""Content-addressed store of synthesized clips.
+
+The key hashes everything that changes the audio: engine, engine version, voice settings,
+language and the spoken sentences. An entry is a 16-bit WAV file plus a JSON file with the
+sentence marks; both are written atomically. A missing or corrupt entry is simply a miss:
+the cache is only ever an optimization.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import wave
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+
+from podcast.atomic import atomic_path
+from podcast.engines.base import Clip, Request
+
+FORMAT_VERSION = 1
+ENV_VAR = "PODCAST_CACHE_DIR"
+
+
+def default_dir() -> Path:
+    """``$PODCAST_CACHE_DIR``, else the user's cache directory for this tool."""
+    env = os.environ.get(ENV_VAR)
+    return Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("podcast"))
+
+
+def clip_key(engine: str, engine_version: str, request: Request) -> str:
+    """The content hash that names a clip."""
+    payload = {
+        "format": FORMAT_VERSION,
+        "engine": engine,
+        "engine_version": engine_version,
+        "voice": request.voice.key(),
+        "language": request.language,
+        "sentences": list(request.sentences),
+    }
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """What the cache holds."""
+
+    location: Path
+    entries: int
+    bytes: int
+
+
+class ClipCache:
+    """A folder of clips named by :func:`clip_key`."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = (root or default_dir()).expanduser()
+
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        folder = self.root / "clips" / key[:2]
+        return folder / f"{key}.wav", folder / f"{key}.json"
+
+    def get(self, key: str) -> Clip | None:
+        """The clip stored under *key*, or None (corrupt entries are removed)."""
+        wav_path, meta_path = self._paths(key)
+        if not wav_path.is_file() or not meta_path.is_file():
+            return None
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            with wave.open(str(wav_path), "rb") as w:
+                channels, width, rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
+                frames = w.readframes(w.getnframes())
+            if width != 2 or meta.get("frames") != len(frames) // (2 * channels):
+                raise ValueError("size mismatch")
+            samples = np.frombuffer(frames, dtype="<i2").astype(np.int16)
+            if channels > 1:
+                samples = samples.reshape(-1, channels)
+            marks = tuple(int(m) for m in meta.get("marks", []))
+        except (OSError, ValueError, EOFError, wave.Error, json.JSONDecodeError):
+            self.discard(key)
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(wav_path)  # last use, for `cache prune --older-than`
+        return Clip(samples=samples, sample_rate=rate, marks=marks)
+
+    def put(self, key: str, clip: Clip, info: dict[str, object] | None = None) -> None:
+        """Store *clip* under *key* atomically (WAV first, then the JSON that validates it)."""
+        wav_path, meta_path = self._paths(key)
+        wav_path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(wav_path) as tmp, wave.open(str(tmp), "wb") as w:
+            w.setnchannels(clip.channels)
+            w.setsampwidth(2)
+            w.setframerate(clip.sample_rate)
+            w.writeframes(clip.samples.astype("<i2").tobytes())
+        meta = {"frames": clip.frames, "marks": list(clip.marks), **(info or {})}
+        with atomic_path(meta_path) as tmp:
+            tmp.write_text(json.dumps(meta, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+
+    def has(self, key: str) -> bool:
+        """Whether both files of *key* exist (cheap; does not validate)."""
+        wav_path, meta_path = self._paths(key)
+        return wav_path.is_file() and meta_path.is_file()
+
+    def discard(self, key: str) -> None:
+        """Remove an entry if present."""
+        for path in self._paths(key):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    def keys(self) -> Iterator[str]:
+        """Every stored key."""
+        folder = self.root / "clips"
+        if folder.is_dir():
+            for path in sorted(folder.glob("*/*.json")):
+                yield path.stem
+
+    def stats(self) -> CacheStats:
+        """Number of entries and bytes used."""
+        entries, size = 0, 0
+        folder = self.root / "clips"
+        if folder.is_dir():
+            for path in folder.glob("*/*"):
+                size += path.stat().st_size
+                entries += path.suffix == ".json"
+        return CacheStats(self.root, entries, size)

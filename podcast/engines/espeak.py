@@ -1,0 +1,204 @@
+"""The embedded offline engine: espeak-ng 1.52 loaded from the ``espeakng-loader`` wheel.
+
+The library is driven through ctypes in synchronous mode. Each sentence is preceded by an
+SSML ``<mark/>`` so the library reports the exact sample where every sentence starts. The
+library keeps global state, so calls are serialized with a lock and run in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import threading
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import numpy as np
+
+from podcast.engines.base import Clip, Request, VoiceInfo
+from podcast.errors import EngineError, EngineUnavailable
+
+_AUDIO_OUTPUT_SYNCHRONOUS = 2
+_CHARS_UTF8 = 1
+_SSML = 0x10
+_POS_CHARACTER = 1
+_EVENT_LIST_TERMINATED = 0
+_EVENT_MARK = 3
+_PARAM_RATE, _PARAM_VOLUME, _PARAM_PITCH = 1, 2, 3
+
+_DEFAULT_VOICES = {"zh": "cmn", "yue": "yue", "en": "en-us", "ja": "ja", "de": "de", "fr": "fr-fr",
+                   "es": "es", "it": "it", "pt": "pt-br", "ru": "ru", "ko": "ko"}
+
+
+class _EventId(ctypes.Union):
+    _fields_ = [("number", ctypes.c_int), ("name", ctypes.c_char_p), ("string", ctypes.c_char * 8)]
+
+
+class _Event(ctypes.Structure):
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", _EventId),
+    ]
+
+
+class _VoiceStruct(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("languages", ctypes.c_char_p),
+        ("identifier", ctypes.c_char_p),
+        ("gender", ctypes.c_ubyte),
+        ("age", ctypes.c_ubyte),
+        ("variant", ctypes.c_ubyte),
+        ("xx1", ctypes.c_ubyte),
+        ("score", ctypes.c_int),
+        ("spare", ctypes.c_void_p),
+    ]
+
+
+_Callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
+                             ctypes.POINTER(_Event))
+
+
+class _Library:
+    """The loaded, initialized espeak-ng library (one per process)."""
+
+    _instance: _Library | None = None
+    _guard = threading.Lock()
+
+    def __init__(self) -> None:
+        try:
+            import espeakng_loader
+        except ImportError as exc:  # pragma: no cover - it is a hard dependency
+            raise EngineUnavailable("espeak: the espeakng-loader package is not installed") from exc
+        self.lock = threading.Lock()
+        try:
+            self.lib: Any = ctypes.CDLL(espeakng_loader.get_library_path())
+        except OSError as exc:
+            raise EngineUnavailable(f"espeak: cannot load libespeak-ng: {exc}") from exc
+        data_dir = Path(espeakng_loader.get_data_path()).parent
+        self.sample_rate = int(self.lib.espeak_Initialize(
+            _AUDIO_OUTPUT_SYNCHRONOUS, 0, str(data_dir).encode(), 0))
+        if self.sample_rate <= 0:
+            raise EngineUnavailable(f"espeak: initialization failed with data in {data_dir}")
+        self.lib.espeak_Info.restype = ctypes.c_char_p
+        self.version = (self.lib.espeak_Info(None) or b"unknown").decode()
+        self.lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_VoiceStruct))
+        self._chunks: list[bytes] = []
+        self._marks: dict[int, int] = {}
+        self._callback = _Callback(self._on_audio)
+        self.lib.espeak_SetSynthCallback(self._callback)
+
+    @classmethod
+    def get(cls) -> _Library:
+        """The process-wide library, loaded on first use."""
+        with cls._guard:
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
+
+    def _on_audio(self, wav: Any, count: int, events: Any) -> int:
+        if count > 0:
+            self._chunks.append(ctypes.string_at(wav, count * 2))
+        i = 0
+        while events[i].type != _EVENT_LIST_TERMINATED:
+            event = events[i]
+            if event.type == _EVENT_MARK and event.id.name is not None:
+                self._marks.setdefault(int(event.id.name.decode()), int(event.sample))
+            i += 1
+        return 0
+
+    def set_voice(self, name: str) -> bool:
+        """Select voice *name*; False when espeak does not know it."""
+        return int(self.lib.espeak_SetVoiceByName(name.encode())) == 0
+
+    def synthesize(self, ssml: str, voice: str, rate: int, pitch: int, volume: int,
+                   count: int) -> tuple[bytes, list[int]]:
+        """Speak an SSML document with *count* numbered marks; PCM bytes and mark samples."""
+        with self.lock:
+            if not self.set_voice(voice):
+                raise EngineError(f"espeak: unknown voice {voice!r}")
+            self.lib.espeak_SetParameter(_PARAM_RATE, rate, 0)
+            self.lib.espeak_SetParameter(_PARAM_PITCH, pitch, 0)
+            self.lib.espeak_SetParameter(_PARAM_VOLUME, volume, 0)
+            self._chunks, self._marks = [], {}
+            data = ssml.encode()
+            status = self.lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0,
+                                           _CHARS_UTF8 | _SSML, None, None)
+            if status != 0:
+                raise EngineError(f"espeak: synthesis failed with status {status}")
+            self.lib.espeak_Synchronize()
+            pcm, marks = b"".join(self._chunks), dict(self._marks)
+        starts: list[int] = []
+        for i in range(count):
+            starts.append(marks.get(i, starts[-1] if starts else 0))
+        return pcm, starts
+
+    def list_voices(self) -> list[VoiceInfo]:
+        """Every voice in the bundled data."""
+        with self.lock:
+            table = self.lib.espeak_ListVoices(None)
+            out: list[VoiceInfo] = []
+            i = 0
+            while table[i]:
+                v = table[i].contents
+                langs = v.languages[1:].split(b"\x00", 1)[0].decode(errors="replace") if v.languages else ""
+                ident = (v.identifier or b"").decode(errors="replace")
+                gender = {1: "male", 2: "female"}.get(v.gender, "")
+                out.append(VoiceInfo(name=ident.rsplit("/", 1)[-1], language=langs, gender=gender,
+                                     description=(v.name or b"").decode(errors="replace")))
+                i += 1
+            return out
+
+
+class EspeakEngine:
+    """espeak-ng through ctypes; always available offline."""
+
+    name = "espeak"
+
+    def __init__(self, **_options: Any) -> None:
+        self._lib = _Library.get()
+
+    def version(self) -> str:
+        """``espeak-ng <library version>``."""
+        return f"espeak-ng {self._lib.version}"
+
+    def default_voice(self, language: str) -> str:
+        """``cmn`` for Mandarin, ``en-us`` for English, else the primary language subtag."""
+        primary = language.split("-")[0].lower()
+        return _DEFAULT_VOICES.get(primary, primary)
+
+    def check_voice(self, voice: str) -> str | None:
+        """Reject voices the bundled data does not have."""
+        with self._lib.lock:
+            ok = self._lib.set_voice(voice)
+        return None if ok else f"espeak has no voice {voice!r} (see `podcast voices --engine espeak`)"
+
+    def voices(self) -> list[VoiceInfo]:
+        """The bundled voices."""
+        return self._lib.list_voices()
+
+    async def synthesize(self, request: Request) -> Clip:
+        """Speak *request* in a worker thread."""
+        return await asyncio.to_thread(self.synthesize_sync, request)
+
+    def synthesize_sync(self, request: Request) -> Clip:
+        """Speak *request* on the calling thread."""
+        ssml = "<speak>" + "".join(
+            f'<mark name="{i}"/>{escape(s)} ' for i, s in enumerate(request.sentences)
+        ) + "</speak>"
+        voice = request.voice
+        rate = max(80, min(450, round(175 * (1 + voice.rate_pct / 100))))
+        pitch = max(0, min(100, 50 + voice.pitch_hz))
+        volume = max(0, min(200, 100 + voice.volume_pct))
+        pcm, marks = self._lib.synthesize(ssml, voice.name, rate, pitch, volume, len(request.sentences))
+        samples = np.frombuffer(pcm, dtype=np.int16).copy()
+        if samples.size == 0:
+            raise EngineError("espeak: no audio produced")
+        return Clip(samples=samples, sample_rate=self._lib.sample_rate, marks=tuple(marks))

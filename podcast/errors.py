@@ -1,0 +1,52 @@
+"""One exception tree for the whole package.
+
+Anything that is the user's input's fault is an :class:`InputError` (exit code 2) and is
+shown as one line per problem, never as a traceback. Everything else that we anticipate is a
+:class:`PodcastError` (exit code 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class PodcastError(Exception):
+    """Base class of every error this package raises on purpose (exit code 1)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input file, located by line and column (1-based)."""
+
+    file: Path
+    line: int
+    column: int
+    field: str
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}"
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {self.field}: {prefix}{self.message}"
+
+
+class InputError(PodcastError):
+    """Invalid user input: one or more located problems (exit code 2)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = [p for p in problems if p.severity == "error"] or problems
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class EngineError(PodcastError):
+    """A TTS engine failed to produce audio for a segment."""
+
+
+class EngineUnavailable(EngineError):
+    """An engine cannot be used on this machine (missing library, service unreachable)."""
+
+
+class AudioError(PodcastError):
+    """Decoding, mixing, measuring or encoding audio failed."""

@@ -1,0 +1,137 @@
+"""Issue files: one YAML file per episode, loaded into frozen records with every problem located.
+
+The minimal contract (kept in every version): top-level ``title``, ``date`` (YYYY-MM-DD),
+optional ``language`` (BCP 47), ``entries`` (non-empty list); each entry has ``title`` and
+``summary``, optional ``url`` (http/https), ``org``, ``name`` and any other fields the
+templates use. Optional top-level ``intro`` / ``outro`` replace the show's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from podcast.errors import InputError
+from podcast.schema import Reader
+from podcast.yamlio import Document, load_document
+
+ISSUE_KEYS = ("title", "date", "language", "number", "description", "intro", "outro", "entries")
+ENTRY_KEYS = ("title", "summary", "url", "org", "name")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One news item: becomes one chapter of the episode."""
+
+    title: str
+    summary: str
+    url: str | None = None
+    org: str | None = None
+    name: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    line: int = 1
+
+    def context(self) -> dict[str, Any]:
+        """Template variables for this entry (extra fields included)."""
+        return {**self.fields, "title": self.title, "summary": self.summary, "url": self.url,
+                "org": self.org, "name": self.name}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One episode's content."""
+
+    file: Path
+    title: str
+    date: dt.date
+    entries: tuple[Entry, ...]
+    language: str | None = None
+    number: int | None = None
+    description: str | None = None
+    intro: str | None = None
+    outro: str | None = None
+
+    @property
+    def stem(self) -> str:
+        """The issue file's name without extension: the episode's output stem."""
+        return self.file.stem
+
+    def detected_language(self) -> str:
+        """The issue's language, else ``zh-CN`` when its text is mostly Chinese, else ``en-US``."""
+        if self.language:
+            return self.language
+        text = self.title + "".join(e.summary for e in self.entries)
+        return "zh-CN" if len(_CJK.findall(text)) * 4 > len(text) else "en-US"
+
+
+def load_issue(file: Path) -> Issue:
+    """Load and check an issue file; raises :class:`InputError` listing every problem."""
+    doc = load_document(file)
+    issue = read_issue(doc)
+    if issue is None or any(p.severity == "error" for p in doc.problems):
+        raise InputError(doc.problems)
+    return issue
+
+
+def read_issue(doc: Document) -> Issue | None:
+    """Check and convert a parsed issue document; problems are collected in *doc*."""
+    r = Reader(doc)
+    if not isinstance(doc.data, dict):
+        doc.add((), "an issue file must be a mapping with title, date and entries")
+        return None
+    r.known_keys((), ISSUE_KEYS)
+    title = r.string(("title",), required=True)
+    date = r.date(("date",), required=True)
+    language = r.language(("language",))
+    number = r.integer(("number",), minimum=0)
+    description = r.string(("description",))
+    intro = r.string(("intro",))
+    outro = r.string(("outro",))
+    entries: list[Entry] = []
+    items = r.sequence(("entries",), required=True)
+    if items is not None and not items:
+        doc.add(("entries",), "must list at least one entry")
+    for i, item in enumerate(items or []):
+        entry = _read_entry(r, i, item)
+        if entry is not None:
+            entries.append(entry)
+    if title is None or date is None or not entries:
+        return None
+    return Issue(file=doc.file, title=title, date=date, entries=tuple(entries), language=language,
+                 number=number, description=description, intro=intro, outro=outro)
+
+
+def _read_entry(r: Reader, i: int, item: Any) -> Entry | None:
+    path = ("entries", i)
+    if r.mapping(path) is None:
+        if item is None:
+            r.doc.add(path, "empty entry: needs at least title and summary")
+        return None
+    for key in item:
+        close = _close_to_known(key)
+        if close:
+            r.doc.add((*path, key), f"unknown field (did you mean {close!r}?); "
+                      "extra fields are passed to templates", severity="warning", at_key=True)
+    title = r.string((*path, "title"), required=True)
+    summary = r.string((*path, "summary"), required=True)
+    url = r.url((*path, "url"))
+    org = r.string((*path, "org"))
+    name = r.string((*path, "name"))
+    extra = {k: v for k, v in item.items() if k not in ENTRY_KEYS}
+    if title is None or summary is None:
+        return None
+    line = r.doc.where(path)[0]
+    return Entry(title=title, summary=summary, url=url, org=org, name=name, fields=extra, line=line)
+
+
+def _close_to_known(key: str) -> str | None:
+    import difflib
+
+    if key in ENTRY_KEYS:
+        return None
+    close = difflib.get_close_matches(key, ENTRY_KEYS, n=1, cutoff=0.75)
+    return close[0] if close else None

@@ -1,0 +1,45 @@
+"""How library code tells the caller what is happening, without printing anything itself."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Reporter(Protocol):
+    """Receives progress and warnings from a build; the CLI decides how to show them."""
+
+    def warn(self, message: str) -> None:
+        """Something the user must know (engine fallback, skipped work)."""
+        ...
+
+    def start(self, total: int) -> None:
+        """Synthesis is about to run *total* requests (cached ones included)."""
+        ...
+
+    def step(self, segment_id: str, cached: bool) -> None:
+        """One request finished, synthesized or taken from the cache."""
+        ...
+
+    def stage(self, name: str) -> None:
+        """A pipeline stage begins (``mix``, ``encode``, ...)."""
+        ...
+
+
+class Silent:
+    """A reporter that ignores everything; warnings are kept for the report."""
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def warn(self, message: str) -> None:
+        """Keep the warning."""
+        self.warnings.append(message)
+
+    def start(self, total: int) -> None:
+        """Ignore."""
+
+    def step(self, segment_id: str, cached: bool) -> None:
+        """Ignore."""
+
+    def stage(self, name: str) -> None:
+        """Ignore."""

@@ -1,0 +1,166 @@
+"""Templates to narration script: intro, one segment per entry (with its lead-in), outro.
+
+Templates are Jinja2 files ``intro.j2``, ``transition.j2``, ``entry.j2`` and ``outro.j2``.
+A show's own template folder overrides the packaged ones for its language by file name.
+Undefined variables are errors (``StrictUndefined``): a typo never becomes silent speech.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from podcast.errors import InputError, Problem
+from podcast.issue import Issue
+from podcast.show import PACKAGE_DIR, Show
+
+TEMPLATE_NAMES = ("intro.j2", "transition.j2", "entry.j2", "outro.j2")
+_LABELS = {
+    "zh": {"intro": "开场", "outro": "结束语"},
+    "en": {"intro": "Intro", "outro": "Outro"},
+}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One unit of narration, synthesized as a whole; one chapter of the episode."""
+
+    id: str
+    kind: str
+    chapter: str
+    text: str
+    url: str | None = None
+    entry: int | None = None
+
+
+@dataclass(frozen=True)
+class Script:
+    """The ordered narration of an episode."""
+
+    language: str
+    segments: tuple[Segment, ...]
+
+    def find(self, key: str) -> Segment | None:
+        """A segment by id, 1-based index, or the start of its chapter title (case-insensitive)."""
+        for seg in self.segments:
+            if seg.id == key:
+                return seg
+        if key.isdigit() and 1 <= int(key) <= len(self.segments):
+            return self.segments[int(key) - 1]
+        needle = key.casefold()
+        matches = [s for s in self.segments if s.chapter.casefold().startswith(needle)]
+        return matches[0] if len(matches) == 1 else None
+
+
+def template_language(language: str) -> str:
+    """The packaged template set for *language* (``zh`` or ``en``)."""
+    return "zh" if language.lower().startswith(("zh", "cmn", "yue")) else "en"
+
+
+def environment(show: Show, language: str) -> jinja2.Environment:
+    """The Jinja2 environment: show templates first, then the packaged set for *language*."""
+    folders = [str(show.templates)] if show.templates else []
+    folders.append(str(PACKAGE_DIR / "templates" / template_language(language)))
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render(issue: Issue, show: Show) -> Script:
+    """Render *issue* with *show*'s templates into a :class:`Script`.
+
+    Raises :class:`InputError` locating any template problem (template file and line).
+    """
+    language = issue.detected_language() if issue.language or not show.language else show.language
+    env = environment(show, language)
+    labels = _LABELS[template_language(language)]
+    entries = [_public(e.context()) for e in issue.entries]
+    base = {
+        "show": _public({"title": show.title or issue.title, "description": show.description,
+                         "author": show.author, "language": language, "website": show.website}),
+        "issue": _public({"title": issue.title, "date": issue.date, "number": issue.number,
+                          "description": issue.description, "language": language}),
+        "entries": entries,
+    }
+    problems: list[Problem] = []
+    segments: list[Segment] = []
+    intro = issue.intro or _render(env, "intro.j2", base, "intro", issue, problems)
+    segments.append(Segment("intro", "intro", labels["intro"], intro))
+    total = len(issue.entries)
+    width = max(2, len(str(total)))
+    for i, entry in enumerate(issue.entries, start=1):
+        where = f"entries[{i}]"
+        ctx = {**base, "entry": entries[i - 1], "index": i, "total": total,
+               "first": i == 1, "last": i == total}
+        transition = _render(env, "transition.j2", ctx, where, issue, problems)
+        text = _render(env, "entry.j2", {**ctx, "transition": transition}, where, issue, problems)
+        segments.append(Segment(f"entry-{i:0{width}d}", "entry", entry.title, text, entry.url, i))
+    outro = issue.outro or _render(env, "outro.j2", base, "outro", issue, problems)
+    segments.append(Segment("outro", "outro", labels["outro"], outro))
+    if problems:
+        raise InputError(problems)
+    for seg in segments:
+        if not seg.text.strip():
+            line = issue.entries[seg.entry - 1].line if seg.entry else 1
+            problems.append(Problem(issue.file, line, 1, seg.id, "renders to empty narration"))
+    if problems:
+        raise InputError(problems)
+    return Script(language=language, segments=tuple(segments))
+
+
+def _public(values: dict[str, Any]) -> dict[str, Any]:
+    """Drop unset values so that templates see them as undefined, not as ``None``."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _render(env: jinja2.Environment, name: str, ctx: dict[str, Any], where: str, issue: Issue,
+            problems: list[Problem]) -> str:
+    try:
+        template = env.get_template(name)
+        return " ".join(template.render(ctx).split()) if _is_latin(ctx) else _squash(
+            template.render(ctx))
+    except jinja2.TemplateSyntaxError as exc:
+        file = Path(exc.filename) if exc.filename else Path(name)
+        problems.append(Problem(file, exc.lineno or 1, 1, f"template {name}",
+                                f"syntax error: {exc.message}"))
+    except jinja2.TemplateNotFound:
+        problems.append(Problem(issue.file, 1, 1, f"template {name}", "template not found"))
+    except jinja2.UndefinedError as exc:
+        file, line = _template_position(name)
+        problems.append(Problem(file, line, 1, f"template {name}",
+                                f"while rendering {where}: {exc.message}"))
+    return ""
+
+
+def _is_latin(ctx: dict[str, Any]) -> bool:
+    return template_language(str(ctx["issue"].get("language", "en"))) == "en"
+
+
+def _squash(text: str) -> str:
+    """Join template lines without adding spaces between Chinese characters."""
+    parts = [p.strip() for p in text.splitlines() if p.strip()]
+    out = ""
+    for part in parts:
+        if out and (out[-1].isascii() and part[0].isascii()):
+            out += " "
+        out += part
+    return out
+
+
+def _template_position(name: str) -> tuple[Path, int]:
+    """The template file and line of the innermost template frame of the current exception."""
+    frames = traceback.extract_tb(sys.exc_info()[2])
+    for frame in reversed(frames):
+        if frame.filename.endswith(".j2"):
+            return Path(frame.filename), frame.lineno or 1
+    return Path(name), 1

@@ -1,0 +1,286 @@
+"""Show configuration (``show.yaml`` beside the issue files), with built-in defaults.
+
+Every setting has a default, so an issue file with no show config beside it still builds.
+Paths in the file are relative to the folder that holds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from podcast.engines.base import Voice
+from podcast.errors import InputError
+from podcast.schema import Reader
+from podcast.yamlio import Document, PathKey, load_document
+
+SHOW_FILE = "show.yaml"
+PACKAGE_DIR = Path(__file__).parent
+ASSETS = PACKAGE_DIR / "assets"
+DEFAULT_MUSIC = {"intro": ASSETS / "intro.mp3", "outro": ASSETS / "outro.mp3"}
+DEFAULT_COVER = ASSETS / "cover.png"
+BITRATES = ("64k", "96k", "112k", "128k", "160k", "192k", "256k", "320k")
+
+_TOP_KEYS = (
+    "title", "description", "author", "language", "website", "email", "category", "explicit",
+    "cover", "engine", "fallback", "voices", "templates", "music", "pauses", "output",
+    "loudness", "edge",
+)
+
+
+@dataclass(frozen=True)
+class VoiceSpec:
+    """Voice settings for one engine; ``name`` None means the engine's default."""
+
+    name: str | None = None
+    rate: str = "+0%"
+    pitch: str = "+0Hz"
+    volume: str = "+0%"
+
+    def resolve(self, default_name: str) -> Voice:
+        """A concrete :class:`Voice`, filling in the engine's default name."""
+        return Voice(self.name or default_name, self.rate, self.pitch, self.volume)
+
+
+@dataclass(frozen=True)
+class Music:
+    """Intro/outro music and how it sits under the voice."""
+
+    intro: Path | None = DEFAULT_MUSIC["intro"]
+    outro: Path | None = DEFAULT_MUSIC["outro"]
+    lead_in_s: float = 3.5
+    duck_db: float = -18.0
+    tail_s: float = 8.0
+    volume_db: float = -6.0
+
+
+@dataclass(frozen=True)
+class Pauses:
+    """Silence placed between segments."""
+
+    between_ms: int = 700
+    after_intro_ms: int = 900
+    before_outro_ms: int = 900
+
+
+@dataclass(frozen=True)
+class Output:
+    """Encoding settings of the episode MP3."""
+
+    dir: Path | None = None
+    sample_rate: int = 44100
+    channels: int = 2
+    bitrate: str = "128k"
+
+
+@dataclass(frozen=True)
+class Loudness:
+    """Loudness targets (EBU R128 / ITU BS.1770)."""
+
+    integrated_lufs: float = -16.0
+    true_peak_db: float = -1.0
+
+
+@dataclass(frozen=True)
+class Show:
+    """A show's settings; every field has a usable default."""
+
+    file: Path | None = None
+    title: str | None = None
+    description: str = ""
+    author: str = ""
+    language: str | None = None
+    website: str | None = None
+    email: str | None = None
+    category: str = "Technology"
+    explicit: bool = False
+    cover: Path | None = DEFAULT_COVER
+    engine: str = "espeak"
+    fallback: str | None = None
+    voices: dict[str, VoiceSpec] = field(default_factory=dict)
+    templates: Path | None = None
+    music: Music = field(default_factory=Music)
+    pauses: Pauses = field(default_factory=Pauses)
+    output: Output = field(default_factory=Output)
+    loudness: Loudness = field(default_factory=Loudness)
+    edge: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dir(self) -> Path | None:
+        """The folder of ``show.yaml``, if there is one."""
+        return self.file.parent if self.file else None
+
+    def voice_spec(self, engine: str) -> VoiceSpec:
+        """The show's voice settings for *engine* (defaults when it names none)."""
+        return self.voices.get(engine, VoiceSpec())
+
+
+def find_show(issue_file: Path) -> Path | None:
+    """``show.yaml`` beside *issue_file*, if present."""
+    candidate = issue_file.parent / SHOW_FILE
+    return candidate if candidate.is_file() else None
+
+
+def load_show(file: Path | None) -> Show:
+    """Load *file* (``None`` gives the built-in defaults); raises InputError with every problem."""
+    if file is None:
+        return Show()
+    doc = load_document(file)
+    show = read_show(doc)
+    if any(p.severity == "error" for p in doc.problems):
+        raise InputError(doc.problems)
+    return show
+
+
+def read_show(doc: Document) -> Show:
+    """Check and convert a parsed show document; problems are collected in *doc*."""
+    r = Reader(doc)
+    if doc.data is None:
+        doc.data = {}
+    if not isinstance(doc.data, dict):
+        doc.add((), "a show file must be a mapping of fields")
+        return Show(file=doc.file)
+    r.known_keys((), _TOP_KEYS)
+    base = doc.file.parent
+    defaults = Show()
+    engine = r.string(("engine",)) or defaults.engine
+    return Show(
+        file=doc.file,
+        title=r.string(("title",)),
+        description=r.string(("description",)) or "",
+        author=r.string(("author",)) or "",
+        language=r.language(("language",)),
+        website=r.url(("website",)),
+        email=r.string(("email",)),
+        category=r.string(("category",)) or defaults.category,
+        explicit=bool(r.boolean(("explicit",))),
+        cover=_asset(r, ("cover",), base, DEFAULT_COVER),
+        engine=engine,
+        fallback=r.string(("fallback",)),
+        voices=_voices(r),
+        templates=_folder(r, ("templates",), base),
+        music=_music(r, base),
+        pauses=_pauses(r),
+        output=_output(r, base),
+        loudness=_loudness(r),
+        edge=r.mapping(("edge",)) or {},
+    )
+
+
+def _asset(r: Reader, path: PathKey, base: Path, default: Path | None) -> Path | None:
+    value = r.raw(path)
+    if not r.has(path) or value == "default":
+        return default
+    if value is None or value is False or value == "none":
+        return None
+    text = r.string(path)
+    if text is None:
+        return default
+    file = (base / text).resolve()
+    if not file.is_file():
+        r.doc.add(path, f"file not found: {file}")
+        return default
+    return file
+
+
+def _folder(r: Reader, path: PathKey, base: Path) -> Path | None:
+    text = r.string(path)
+    if text is None:
+        return None
+    folder = (base / text).resolve()
+    if not folder.is_dir():
+        r.doc.add(path, f"folder not found: {folder}")
+        return None
+    return folder
+
+
+def _voices(r: Reader) -> dict[str, VoiceSpec]:
+    table = r.mapping(("voices",)) or {}
+    out: dict[str, VoiceSpec] = {}
+    for engine, value in table.items():
+        path: PathKey = ("voices", engine)
+        if isinstance(value, str):
+            out[engine] = VoiceSpec(name=value)
+            continue
+        if r.mapping(path) is None:
+            continue
+        r.known_keys(path, ("name", "rate", "pitch", "volume"))
+        spec = VoiceSpec(
+            name=r.string((*path, "name")),
+            rate=r.string((*path, "rate")) or "+0%",
+            pitch=r.string((*path, "pitch")) or "+0Hz",
+            volume=r.string((*path, "volume")) or "+0%",
+        )
+        try:
+            spec.resolve("check")
+        except ValueError as exc:
+            r.doc.add(path, str(exc))
+            continue
+        out[engine] = spec
+    return out
+
+
+def _music(r: Reader, base: Path) -> Music:
+    d = Music()
+    if r.mapping(("music",)) is None:
+        return d
+    r.known_keys(("music",), ("intro", "outro", "lead_in_s", "duck_db", "tail_s", "volume_db"))
+    return Music(
+        intro=_asset(r, ("music", "intro"), base, d.intro),
+        outro=_asset(r, ("music", "outro"), base, d.outro),
+        lead_in_s=_num(r.number(("music", "lead_in_s"), minimum=0, maximum=60), d.lead_in_s),
+        duck_db=_num(r.number(("music", "duck_db"), minimum=-60, maximum=0), d.duck_db),
+        tail_s=_num(r.number(("music", "tail_s"), minimum=0, maximum=120), d.tail_s),
+        volume_db=_num(r.number(("music", "volume_db"), minimum=-60, maximum=12), d.volume_db),
+    )
+
+
+def _pauses(r: Reader) -> Pauses:
+    d = Pauses()
+    if r.mapping(("pauses",)) is None:
+        return d
+    r.known_keys(("pauses",), ("between_ms", "after_intro_ms", "before_outro_ms"))
+
+    def ms(key: str, default: int) -> int:
+        value = r.integer(("pauses", key), minimum=0, maximum=60000)
+        return default if value is None else value
+
+    return Pauses(ms("between_ms", d.between_ms), ms("after_intro_ms", d.after_intro_ms),
+                  ms("before_outro_ms", d.before_outro_ms))
+
+
+def _output(r: Reader, base: Path) -> Output:
+    d = Output()
+    if r.mapping(("output",)) is None:
+        return d
+    r.known_keys(("output",), ("dir", "sample_rate", "channels", "bitrate"))
+    folder = r.string(("output", "dir"))
+    rate = r.integer(("output", "sample_rate"))
+    if rate is not None and rate not in (22050, 24000, 32000, 44100, 48000):
+        r.doc.add(("output", "sample_rate"), "must be one of 22050, 24000, 32000, 44100, 48000")
+        rate = None
+    bitrate = r.choice(("output", "bitrate"), BITRATES)
+    return Output(
+        dir=(base / folder).resolve() if folder else None,
+        sample_rate=rate or d.sample_rate,
+        channels=r.integer(("output", "channels"), minimum=1, maximum=2) or d.channels,
+        bitrate=bitrate or d.bitrate,
+    )
+
+
+def _loudness(r: Reader) -> Loudness:
+    d = Loudness()
+    if r.mapping(("loudness",)) is None:
+        return d
+    r.known_keys(("loudness",), ("integrated_lufs", "true_peak_db"))
+    return Loudness(
+        integrated_lufs=_num(r.number(("loudness", "integrated_lufs"), minimum=-40, maximum=-5),
+                             d.integrated_lufs),
+        true_peak_db=_num(r.number(("loudness", "true_peak_db"), minimum=-12, maximum=0),
+                          d.true_peak_db),
+    )
+
+
+def _num(value: float | None, default: float) -> float:
+    return default if value is None else value
