@@ -20,6 +20,9 @@ from podcast.synthesize import SegmentPlan, Synthesis
 
 _NO_MUSIC_LEAD_S = 0.4
 _NO_MUSIC_TAIL_S = 1.2
+_SILENCE = 0.003  # about -50 dBFS: below this, a clip's edges count as silence
+_KEEP_BEFORE_S = 0.005
+_KEEP_AFTER_S = 0.040
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def mix(plans: list[SegmentPlan], synthesis: Synthesis, show: Show) -> Mix:
         cues: list[Cue] = []
         placed: list[tuple[int, Clip]] = []
         for part, clip in zip(p.parts, seg_clips, strict=True):
-            clip = _at_rate(clip, rate)
+            clip = trim(_at_rate(clip, rate))
             placed.append((cursor, clip))
             for (s, e), text in zip(_sentence_bounds(clip, part.chunk.written),
                                     part.chunk.written, strict=True):
@@ -118,6 +121,18 @@ def _at_rate(clip: Clip, rate: int) -> Clip:
     samples = np.clip(np.round(data[:, 0] * 32767), -32768, 32767).astype(np.int16)
     scale = rate / clip.sample_rate
     return Clip(samples, rate, tuple(round(m * scale) for m in clip.marks))
+
+
+def trim(clip: Clip) -> Clip:
+    """*clip* without the silence engines leave before and after speech; marks follow."""
+    level = np.abs(as_frames(clip.samples, 1)[:, 0])
+    loud = np.flatnonzero(level > _SILENCE)
+    if loud.size == 0:
+        return clip
+    first = max(0, int(loud[0]) - round(_KEEP_BEFORE_S * clip.sample_rate))
+    last = min(clip.frames, int(loud[-1]) + 1 + round(_KEEP_AFTER_S * clip.sample_rate))
+    marks = tuple(min(max(0, m - first), last - first) for m in clip.marks)
+    return Clip(clip.samples[first:last], clip.sample_rate, marks)
 
 
 def _sentence_bounds(clip: Clip, texts: tuple[str, ...]) -> list[tuple[int, int]]:

@@ -122,7 +122,10 @@ def _convert(node: yaml.Node, path: PathKey, doc: Document, loader: _Loader) -> 
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, (*path, i), doc, loader) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, yaml.constructor.ConstructorError):
+        return node.value  # e.g. 2024-02-30: let the field's own check explain it
 
 
 def iter_paths(data: Any, path: PathKey = ()) -> Iterator[tuple[PathKey, Any]]:

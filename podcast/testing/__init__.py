@@ -1,0 +1,1 @@
+"""Test helpers: local fakes of the online services the pipeline talks to."""
