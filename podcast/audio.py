@@ -71,6 +71,12 @@ def decode(path: Path, rate: int, channels: int) -> Audio:
     return np.frombuffer(out, dtype="<f4").reshape(-1, channels).astype(np.float32)
 
 
+def decode_bytes(data: bytes, rate: int, channels: int) -> Audio:
+    """Decode an in-memory audio file (MP3, WAV, ...) to float32 (frames, channels)."""
+    out, _ = ffmpeg(["-i", "-", "-vn", *_raw_args(rate, channels), "-"], data)
+    return np.frombuffer(out, dtype="<f4").reshape(-1, channels).astype(np.float32)
+
+
 def resample(data: Audio, src: int, dst: int) -> Audio:
     """Resample (frames, channels) audio from *src* Hz to *dst* Hz (soxr), exact length."""
     if src == dst:
@@ -137,8 +143,3 @@ def encode_mp3(data: Audio, rate: int, path: Path, *, bitrate: str, gain_db: flo
             "-c:a", "libmp3lame", "-b:a", bitrate, "-ar", str(rate),
             "-map_metadata", "-1", "-id3v2_version", "0", "-write_id3v1", "0", *_BITEXACT,
             "-f", "mp3", "-y", str(path)], data.astype("<f4").tobytes())
-
-
-def decode_mp3_frames(path: Path, rate: int, channels: int) -> Audio:
-    """Decode an MP3 the way players do (encoder delay removed) for checks and tests."""
-    return decode(path, rate, channels)

@@ -21,7 +21,7 @@ from podcast.issue import Issue, load_issue
 from podcast.report import Reporter, Silent
 from podcast.script import Script, render
 from podcast.show import Show, find_show, load_show
-from podcast.synthesize import plan, run
+from podcast.synthesize import Policy, plan, run
 
 _MAX_LOUDNESS_PASSES = 4
 
@@ -122,7 +122,7 @@ def choose_engine(project: Project, options: BuildOptions,
     """
     show = project.show
     name = options.engine or show.engine
-    reason = _unavailable(name)
+    reason = _unavailable(name, show)
     fallback_reason = None
     if reason:
         if options.engine or not show.fallback:
@@ -131,10 +131,10 @@ def choose_engine(project: Project, options: BuildOptions,
         reporter.warn(f"engine {name!r} unavailable ({reason}); "
                       f"building the whole episode with fallback engine {show.fallback!r}")
         name = show.fallback
-        second = _unavailable(name)
+        second = _unavailable(name, show)
         if second:
             raise EngineUnavailable(f"fallback engine {name!r} is unavailable too: {second}")
-    engine = registry.get(name)
+    engine = registry.get(name, **show.options_for(name))
     voice = show.voice_spec(name).resolve(engine.default_voice(project.script.language))
     problem = engine.check_voice(voice.name)
     if problem:
@@ -143,10 +143,10 @@ def choose_engine(project: Project, options: BuildOptions,
     return engine, voice, fallback_reason
 
 
-def _unavailable(name: str) -> str | None:
+def _unavailable(name: str, show: Show) -> str | None:
     """Why engine *name* cannot be used now, or None when it can."""
     try:
-        engine = registry.get(name)
+        engine = registry.get(name, **show.options_for(name))
     except EngineUnavailable as exc:
         return str(exc)
     probe = getattr(engine, "probe", None)
@@ -162,7 +162,8 @@ def build(issue_file: Path, options: BuildOptions | None = None,
     engine, voice, fallback_reason = choose_engine(project, options, reporter)
     plans = plan(project.script, engine, voice)
     cache = ClipCache(options.cache_dir)
-    synthesis = run(plans, engine, cache, concurrency=options.concurrency or 1, reporter=reporter)
+    synthesis = run(plans, engine, cache, policy=policy_for(project.show, engine, options),
+                    reporter=reporter)
     reporter.stage("mix")
     episode = mix(plans, synthesis, project.show)
     chapters = chapters_for(project.script, episode)
@@ -181,6 +182,14 @@ def build(issue_file: Path, options: BuildOptions | None = None,
     counts = SegmentCounts(total, synthesis.synthesized, total - synthesis.synthesized)
     return BuildReport(mp3, episode.duration_s, engine.name, chapters, counts, loudness, written,
                        fallback_reason)
+
+
+def policy_for(show: Show, engine: Engine, options: BuildOptions) -> Policy:
+    """Synthesis policy: ``--concurrency``, else the show's, else the engine's own default."""
+    spec = show.synthesis
+    concurrency = options.concurrency or spec.concurrency or int(getattr(engine, "concurrency", 1))
+    return Policy(concurrency=concurrency, attempts=spec.attempts, backoff_s=spec.backoff_s,
+                  qa_retries=spec.qa_retries, deadline_s=spec.deadline_s)
 
 
 def tags_for(project: Project) -> Tags:

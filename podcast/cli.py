@@ -67,6 +67,10 @@ class _Lines:
         if not self.quiet:
             _err(f"{name}...")
 
+    def note(self, message: str) -> None:
+        if not self.quiet:
+            _err(message)
+
 
 def _version(value: bool) -> None:
     if value:

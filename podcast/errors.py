@@ -44,6 +44,14 @@ class EngineError(PodcastError):
     """A TTS engine failed to produce audio for a segment."""
 
 
+class TransientEngineError(EngineError):
+    """A failure that a retry may fix: refused or dropped connection, throttling, no audio."""
+
+
+class ClipRejected(EngineError):
+    """A clip failed quality checks (empty, silent, implausibly short or long)."""
+
+
 class EngineUnavailable(EngineError):
     """An engine cannot be used on this machine (missing library, service unreachable)."""
 

@@ -24,6 +24,10 @@ class Reporter(Protocol):
         """A pipeline stage begins (``mix``, ``encode``, ...)."""
         ...
 
+    def note(self, message: str) -> None:
+        """Detail for verbose output (retries, timings)."""
+        ...
+
 
 class Silent:
     """A reporter that ignores everything; warnings are kept for the report."""
@@ -42,4 +46,7 @@ class Silent:
         """Ignore."""
 
     def stage(self, name: str) -> None:
+        """Ignore."""
+
+    def note(self, message: str) -> None:
         """Ignore."""

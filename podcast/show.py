@@ -25,8 +25,12 @@ BITRATES = ("64k", "96k", "112k", "128k", "160k", "192k", "256k", "320k")
 _TOP_KEYS = (
     "title", "description", "author", "language", "website", "email", "category", "explicit",
     "cover", "engine", "fallback", "voices", "templates", "music", "pauses", "output",
-    "loudness", "edge",
+    "loudness", "synthesis",
 )
+ENGINE_OPTION_TYPES: dict[str, tuple[type, ...]] = {
+    "endpoint": (str,), "connect_timeout_s": (int, float), "receive_timeout_s": (int, float),
+    "probe_timeout_s": (int, float),
+}
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,17 @@ class Loudness:
 
 
 @dataclass(frozen=True)
+class Synthesis:
+    """How synthesis runs: parallel requests, retries, and a build-wide deadline."""
+
+    concurrency: int | None = None
+    attempts: int = 4
+    backoff_s: float = 0.5
+    qa_retries: int = 1
+    deadline_s: float = 1800.0
+
+
+@dataclass(frozen=True)
 class Show:
     """A show's settings; every field has a usable default."""
 
@@ -104,12 +119,17 @@ class Show:
     pauses: Pauses = field(default_factory=Pauses)
     output: Output = field(default_factory=Output)
     loudness: Loudness = field(default_factory=Loudness)
-    edge: dict[str, Any] = field(default_factory=dict)
+    synthesis: Synthesis = field(default_factory=Synthesis)
+    engine_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def dir(self) -> Path | None:
         """The folder of ``show.yaml``, if there is one."""
         return self.file.parent if self.file else None
+
+    def options_for(self, engine: str) -> dict[str, Any]:
+        """Settings the show gives engine *engine* (its top-level section, e.g. ``edge:``)."""
+        return dict(self.engine_options.get(engine, {}))
 
     def voice_spec(self, engine: str) -> VoiceSpec:
         """The show's voice settings for *engine* (defaults when it names none)."""
@@ -141,7 +161,8 @@ def read_show(doc: Document) -> Show:
     if not isinstance(doc.data, dict):
         doc.add((), "a show file must be a mapping of fields")
         return Show(file=doc.file)
-    r.known_keys((), _TOP_KEYS)
+    engine_names = _engine_names()
+    r.known_keys((), (*_TOP_KEYS, *engine_names))
     base = doc.file.parent
     defaults = Show()
     engine = r.string(("engine",)) or defaults.engine
@@ -164,7 +185,47 @@ def read_show(doc: Document) -> Show:
         pauses=_pauses(r),
         output=_output(r, base),
         loudness=_loudness(r),
-        edge=r.mapping(("edge",)) or {},
+        synthesis=_synthesis(r),
+        engine_options={name: _engine_options(r, name) for name in engine_names
+                        if r.mapping((name,)) is not None},
+    )
+
+
+def _engine_names() -> list[str]:
+    from podcast.engines import registry
+
+    return registry.names()
+
+
+def _engine_options(r: Reader, name: str) -> dict[str, Any]:
+    table = r.mapping((name,)) or {}
+    r.known_keys((name,), ENGINE_OPTION_TYPES)
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        kinds = ENGINE_OPTION_TYPES.get(key)
+        if kinds is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            r.doc.add((name, key), f"must be {'text' if kinds == (str,) else 'a number'}")
+            continue
+        out[key] = value
+    return out
+
+
+def _synthesis(r: Reader) -> Synthesis:
+    d = Synthesis()
+    if r.mapping(("synthesis",)) is None:
+        return d
+    r.known_keys(("synthesis",), ("concurrency", "attempts", "backoff_s", "qa_retries", "deadline_s"))
+    p = "synthesis"
+    attempts = r.integer((p, "attempts"), minimum=1, maximum=20)
+    qa_retries = r.integer((p, "qa_retries"), minimum=0, maximum=5)
+    return Synthesis(
+        concurrency=r.integer((p, "concurrency"), minimum=1, maximum=32),
+        attempts=d.attempts if attempts is None else attempts,
+        backoff_s=_num(r.number((p, "backoff_s"), minimum=0, maximum=60), d.backoff_s),
+        qa_retries=d.qa_retries if qa_retries is None else qa_retries,
+        deadline_s=_num(r.number((p, "deadline_s"), minimum=1, maximum=86400), d.deadline_s),
     )
 
 

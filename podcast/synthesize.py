@@ -7,11 +7,13 @@ finished clip is stored at once, so an interrupted build resumes where it stoppe
 from __future__ import annotations
 
 import asyncio
+import random
 from dataclasses import dataclass, field
 
+from podcast import qa
 from podcast.cache import ClipCache, clip_key
 from podcast.engines.base import Clip, Engine, Request, Voice
-from podcast.errors import EngineError
+from podcast.errors import ClipRejected, EngineError, TransientEngineError
 from podcast.normalize import Chunk, chunks
 from podcast.report import Reporter, Silent
 from podcast.script import Script, Segment
@@ -59,15 +61,36 @@ def plan(script: Script, engine: Engine, voice: Voice,
     return plans
 
 
-def run(plans: list[SegmentPlan], engine: Engine, cache: ClipCache, *, concurrency: int = 1,
+@dataclass(frozen=True)
+class Policy:
+    """How hard to try: concurrency, retries with backoff and jitter, QA retries, deadline."""
+
+    concurrency: int = 1
+    attempts: int = 4
+    backoff_s: float = 0.5
+    backoff_max_s: float = 8.0
+    qa_retries: int = 1
+    deadline_s: float | None = 1800.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """Exponential backoff with full jitter for retry number *attempt* (0-based)."""
+        return float(rng.uniform(0.5, 1.0) * min(self.backoff_max_s, self.backoff_s * 2.0 ** attempt))
+
+
+def run(plans: list[SegmentPlan], engine: Engine, cache: ClipCache, *, policy: Policy | None = None,
         reporter: Reporter | None = None) -> Synthesis:
     """Synthesize every request of *plans* not already cached (blocking)."""
-    return asyncio.run(run_async(plans, engine, cache, concurrency=concurrency, reporter=reporter))
+    return asyncio.run(run_async(plans, engine, cache, policy=policy, reporter=reporter))
 
 
 async def run_async(plans: list[SegmentPlan], engine: Engine, cache: ClipCache, *,
-                    concurrency: int = 1, reporter: Reporter | None = None) -> Synthesis:
-    """Synthesize every request of *plans* not already cached."""
+                    policy: Policy | None = None, reporter: Reporter | None = None) -> Synthesis:
+    """Synthesize every request of *plans* not already cached.
+
+    Finished clips go into the cache at once, so whatever succeeded before a failure or the
+    deadline is kept and a rerun resumes. The first failure is raised, naming its segment.
+    """
+    policy = policy or Policy()
     reporter = reporter or Silent()
     reporter.start(sum(len(p.parts) for p in plans))
     result = Synthesis()
@@ -83,30 +106,60 @@ async def run_async(plans: list[SegmentPlan], engine: Engine, cache: ClipCache, 
                 reporter.step(p.segment.id, True)
             else:
                 todo[part.key] = (p.segment.id, part.request)
-    gate = asyncio.Semaphore(max(1, concurrency))
+    gate = asyncio.Semaphore(max(1, policy.concurrency))
+    rng = random.Random()
     info = {"engine": engine.name, "engine_version": engine.version()}
 
     async def one(key: str, seg_id: str, request: Request) -> None:
-        async with gate:
-            try:
-                clip = await engine.synthesize(request)
-            except EngineError as exc:
-                raise EngineError(f"segment {seg_id}: {exc}") from exc
+        clip = await _attempt(engine, request, seg_id, policy, gate, rng, reporter)
         cache.put(key, clip, {**info, "voice": request.voice.key(), "text": list(request.sentences)})
         result.clips[key] = clip
         result.synthesized += 1
         reporter.step(seg_id, False)
 
-    outcomes = await asyncio.gather(*(one(k, s, r) for k, (s, r) in todo.items()),
-                                    return_exceptions=True)
+    try:
+        async with asyncio.timeout(policy.deadline_s):
+            outcomes = await asyncio.gather(*(one(k, s, r) for k, (s, r) in todo.items()),
+                                            return_exceptions=True)
+    except TimeoutError:
+        missing = sorted({s for k, (s, _) in todo.items() if k not in result.clips})
+        raise EngineError(f"build deadline of {policy.deadline_s:g} s reached with "
+                          f"{len(missing)} segments unfinished ({', '.join(missing)}); "
+                          f"{result.synthesized} finished clips are cached, rerun to resume") from None
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     for failure in failures:
         if not isinstance(failure, Exception):
             raise failure
     if failures:
-        more = f" (and {len(failures) - 1} more failed segments)" if len(failures) > 1 else ""
         first = failures[0]
-        if isinstance(first, EngineError):
-            raise EngineError(f"{first}{more}") from first
+        if len(failures) > 1 and isinstance(first, EngineError):
+            raise EngineError(f"{first} (and {len(failures) - 1} more failed requests)") from first
         raise first
     return result
+
+
+async def _attempt(engine: Engine, request: Request, seg_id: str, policy: Policy,
+                   gate: asyncio.Semaphore, rng: random.Random, reporter: Reporter) -> Clip:
+    """One request with retries for transient failures and one more try for a rejected clip."""
+    transient = rejected = 0
+    while True:
+        try:
+            async with gate:
+                clip = await engine.synthesize(request)
+        except TransientEngineError as exc:
+            transient += 1
+            if transient >= policy.attempts:
+                raise EngineError(f"segment {seg_id}: {exc} (gave up after {transient} attempts)") from exc
+            wait = policy.delay(transient - 1, rng)
+            reporter.note(f"{seg_id}: {exc}; retrying in {wait:.1f} s")
+            await asyncio.sleep(wait)
+            continue
+        except EngineError as exc:
+            raise EngineError(f"segment {seg_id}: {exc}") from exc
+        problem = qa.check(clip, request)
+        if problem is None:
+            return clip
+        rejected += 1
+        if rejected > policy.qa_retries:
+            raise ClipRejected(f"segment {seg_id}: {problem} (rejected {rejected} times)")
+        reporter.note(f"{seg_id}: {problem}; synthesizing again")

@@ -1,0 +1,220 @@
+"""Microsoft Edge neural voices through the ``edge-tts`` library.
+
+The service's websocket URL can be replaced (``PODCAST_EDGE_ENDPOINT`` or the show's
+``edge.endpoint``) for relays and tests; then the engine talks only to that URL, and fetches
+the voice list from the same host. Failures are classified: :class:`TransientEngineError`
+for what a retry may fix (refused or dropped connections, HTTP 403/429/5xx at the handshake,
+no audio, timeouts), :class:`EngineError` for the rest. Retries themselves are the
+synthesis stage's job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from importlib import metadata
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+import edge_tts
+import edge_tts.communicate
+import edge_tts.constants
+import edge_tts.exceptions
+import edge_tts.voices
+import numpy as np
+
+from podcast.audio import decode_bytes
+from podcast.engines.base import Clip, Request, VoiceInfo
+from podcast.errors import EngineError, EngineUnavailable, TransientEngineError
+
+ENV_ENDPOINT = "PODCAST_EDGE_ENDPOINT"
+SAMPLE_RATE = 24000
+_TICKS = 10_000_000
+_VOICE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})+-[A-Za-z]+Neural$")
+_DEFAULT_VOICES = {"zh": "zh-CN-YunxiNeural", "en": "en-US-AndrewMultilingualNeural",
+                   "ja": "ja-JP-KeitaNeural", "de": "de-DE-ConradNeural", "fr": "fr-FR-HenriNeural",
+                   "es": "es-ES-AlvaroNeural", "ko": "ko-KR-InJoonNeural"}
+_PATH = "/consumer/speech/synthesize/readaloud"
+_TRANSIENT_STATUS = {403, 408, 425, 429, 500, 502, 503, 504}
+
+
+def library_version() -> str:
+    """The installed edge-tts version (part of every cache key)."""
+    try:
+        return metadata.version("edge-tts")
+    except metadata.PackageNotFoundError:  # pragma: no cover
+        return "unknown"
+
+
+def voices_url_for(endpoint: str) -> str:
+    """The voice-list URL on the same host as a websocket *endpoint*."""
+    parts = urlsplit(endpoint)
+    scheme = "https" if parts.scheme == "wss" else "http"
+    token = edge_tts.constants.TRUSTED_CLIENT_TOKEN
+    return urlunsplit((scheme, parts.netloc, f"{_PATH}/voices/list", f"trustedclienttoken={token}", ""))
+
+
+class EdgeEngine:
+    """edge-tts neural voices (needs the service, or a relay or fake of it)."""
+
+    name = "edge"
+    concurrency = 4
+
+    def __init__(self, endpoint: str | None = None, connect_timeout_s: float = 10,
+                 receive_timeout_s: float = 30, probe_timeout_s: float = 4, **_options: Any) -> None:
+        self._configured_endpoint = endpoint
+        self.connect_timeout = max(1, round(connect_timeout_s))
+        self.receive_timeout = max(1, round(receive_timeout_s))
+        self.probe_timeout = probe_timeout_s
+        self._voice_lists: dict[str | None, list[VoiceInfo]] = {}
+
+    @property
+    def endpoint(self) -> str | None:
+        """``$PODCAST_EDGE_ENDPOINT``, else the show's ``edge.endpoint``, else None (the service)."""
+        endpoint = os.environ.get(ENV_ENDPOINT) or self._configured_endpoint
+        if endpoint and urlsplit(endpoint).scheme not in ("ws", "wss"):
+            raise EngineUnavailable(f"edge endpoint must be a ws:// or wss:// URL, got {endpoint!r}")
+        return endpoint
+
+    @property
+    def _voices(self) -> list[VoiceInfo] | None:
+        return self._voice_lists.get(self.endpoint)
+
+    # -- where to talk to -------------------------------------------------------------
+    def _point_library(self) -> None:
+        """Aim edge-tts at our endpoint (the library reads these module constants per call)."""
+        endpoint = self.endpoint
+        if endpoint:
+            wss = endpoint if "?" in endpoint else f"{endpoint}?"
+            edge_tts.communicate.WSS_URL = wss  # type: ignore[attr-defined]
+            edge_tts.voices.VOICE_LIST = voices_url_for(endpoint)  # type: ignore[attr-defined]
+        else:
+            edge_tts.communicate.WSS_URL = edge_tts.constants.WSS_URL  # type: ignore[attr-defined]
+            edge_tts.voices.VOICE_LIST = edge_tts.constants.VOICE_LIST  # type: ignore[attr-defined]
+
+    # -- Engine protocol --------------------------------------------------------------
+    def version(self) -> str:
+        """``edge-tts <library version>``."""
+        return f"edge-tts {library_version()}"
+
+    def default_voice(self, language: str) -> str:
+        """A neural voice for *language*."""
+        primary = language.split("-")[0].lower()
+        return _DEFAULT_VOICES.get(primary, _DEFAULT_VOICES["en"])
+
+    def check_voice(self, voice: str) -> str | None:
+        """Check the name's form offline, and against the service's list when it was fetched."""
+        if not _VOICE_RE.match(voice):
+            return (f"{voice!r} is not an edge voice name (like zh-CN-YunxiNeural); "
+                    "see `podcast voices --engine edge`")
+        if self._voices and voice not in {v.name for v in self._voices}:
+            return f"the edge service has no voice {voice!r}; see `podcast voices --engine edge`"
+        return None
+
+    def probe(self) -> str | None:
+        """One short request for the voice list: None when the service answers, else why not."""
+        try:
+            endpoint = self.endpoint
+            found = asyncio.run(asyncio.wait_for(self._fetch_voices(), self.probe_timeout))
+            self._voice_lists[endpoint] = found
+        except EngineUnavailable as exc:
+            return str(exc)
+        except TimeoutError:
+            return f"no answer from the edge service within {self.probe_timeout:g} s"
+        except EngineError as exc:
+            return str(exc)
+        return None
+
+    def voices(self) -> list[VoiceInfo]:
+        """The service's voices (raises EngineUnavailable when it cannot be reached)."""
+        if self._voices is None:
+            reason = self.probe()
+            if reason:
+                raise EngineUnavailable(f"cannot list edge voices: {reason}")
+        return list(self._voices or [])
+
+    async def _fetch_voices(self) -> list[VoiceInfo]:
+        self._point_library()
+        try:
+            raw = await edge_tts.list_voices()
+        except aiohttp.ClientResponseError as exc:
+            raise EngineError(f"the edge voice list answered HTTP {exc.status}") from exc
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            raise EngineError(f"cannot reach the edge service: {_describe(exc)}") from exc
+        return [VoiceInfo(name=v["ShortName"], language=v["Locale"], gender=v.get("Gender", ""),
+                          description=v.get("FriendlyName", "")) for v in raw]
+
+    async def synthesize(self, request: Request) -> Clip:
+        """Speak *request*; raises TransientEngineError for failures worth retrying."""
+        self._point_library()
+        voice = request.voice
+        communicate = edge_tts.Communicate(
+            request.text, voice.name, rate=voice.rate, volume=voice.volume, pitch=voice.pitch,
+            boundary="SentenceBoundary", connect_timeout=self.connect_timeout,
+            receive_timeout=self.receive_timeout)
+        mp3 = bytearray()
+        boundaries: list[tuple[int, int, str]] = []
+        try:
+            async for chunk in communicate.stream():
+                if chunk["type"] == "audio":
+                    mp3 += chunk["data"]
+                elif chunk["type"] == "SentenceBoundary":
+                    boundaries.append((int(chunk["offset"]), int(chunk["duration"]), str(chunk["text"])))
+        except aiohttp.WSServerHandshakeError as exc:
+            kind = TransientEngineError if exc.status in _TRANSIENT_STATUS else EngineError
+            raise kind(f"edge handshake answered HTTP {exc.status}") from exc
+        except edge_tts.exceptions.NoAudioReceived as exc:
+            raise TransientEngineError("edge sent no audio") from exc
+        except (TimeoutError, edge_tts.exceptions.EdgeTTSException, aiohttp.ClientError, OSError) as exc:
+            raise TransientEngineError(f"edge connection failed: {_describe(exc)}") from exc
+        if not mp3:
+            raise TransientEngineError("edge sent no audio")
+        samples = decode_bytes(bytes(mp3), SAMPLE_RATE, 1)[:, 0]
+        pcm = np.clip(np.round(samples * 32767.0), -32768, 32767).astype(np.int16)
+        return Clip(pcm, SAMPLE_RATE, sentence_marks(request.sentences, boundaries, SAMPLE_RATE))
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        reason = exc.os_error.strerror or str(exc.os_error)
+        return f"cannot connect to {exc.host}:{exc.port} ({reason})"
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def sentence_marks(sentences: tuple[str, ...], boundaries: list[tuple[int, int, str]],
+                   rate: int) -> tuple[int, ...]:
+    """Sample offsets where our sentences start, from the service's sentence boundaries.
+
+    The service splits sentences its own way, so both sides are compared by their letters
+    and digits only: each of our sentences starts inside the boundary that covers its first
+    letter, at a point interpolated by letter count.
+    """
+    if not boundaries:
+        return ()
+    starts, pos = [], 0
+    for s in sentences:
+        starts.append(pos)
+        pos += len(_letters(s))
+    spans, pos = [], 0
+    for offset, duration, text in boundaries:
+        n = len(_letters(text))
+        spans.append((pos, n, offset, duration))
+        pos += n
+    marks: list[int] = []
+    for start in starts:
+        chosen = spans[0]
+        for span in spans:
+            if span[0] <= start:
+                chosen = span
+        begin, n, offset, duration = chosen
+        inside = min(1.0, (start - begin) / n) if n else 0.0
+        ticks = offset + inside * duration
+        marks.append(max(marks[-1] if marks else 0, round(ticks * rate / _TICKS)))
+    return tuple(marks)
