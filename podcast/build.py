@@ -21,7 +21,7 @@ from podcast.issue import Issue, load_issue
 from podcast.report import Reporter, Silent
 from podcast.script import Script, render
 from podcast.show import Show, find_show, load_show
-from podcast.synthesize import Policy, plan, run
+from podcast.synthesize import Policy, SegmentPlan, plan, run
 
 _MAX_LOUDNESS_PASSES = 4
 
@@ -136,11 +136,33 @@ def choose_engine(project: Project, options: BuildOptions,
             raise EngineUnavailable(f"fallback engine {name!r} is unavailable too: {second}")
     engine = registry.get(name, **show.options_for(name))
     voice = show.voice_spec(name).resolve(engine.default_voice(project.script.language))
-    problem = engine.check_voice(voice.name)
-    if problem:
-        where = show.file or project.issue.file
-        raise InputError([Problem(where, 1, 1, f"voices.{name}", problem)])
     return engine, voice, fallback_reason
+
+
+def check_voices(project: Project, engine: Engine, plans: list[SegmentPlan]) -> None:
+    """Every voice the plans use must exist for *engine*: checked before any synthesis."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for p in plans:
+        for part in p.parts:
+            name = part.request.voice.name
+            if name in seen:
+                continue
+            seen.add(name)
+            problem = engine.check_voice(name)
+            if problem is None:
+                continue
+            entry = p.segment.entry
+            if entry is not None and p.segment.voice and name in dict(p.segment.voice.names).values():
+                line = project.issue.entries[entry - 1].line
+                problems.append(Problem(project.issue.file, line, 1,
+                                        f"entries[{entry}].voice.{engine.name}", problem))
+            else:
+                where = project.show.file or project.issue.file
+                field = f"voices.{engine.name}"
+                problems.append(Problem(where, *project.show.locate(field), field, problem))
+    if problems:
+        raise InputError(problems)
 
 
 def _unavailable(name: str, show: Show) -> str | None:
@@ -161,6 +183,7 @@ def build(issue_file: Path, options: BuildOptions | None = None,
     project = load(issue_file)
     engine, voice, fallback_reason = choose_engine(project, options, reporter)
     plans = plan(project.script, engine, voice)
+    check_voices(project, engine, plans)
     cache = ClipCache(options.cache_dir)
     synthesis = run(plans, engine, cache, policy=policy_for(project.show, engine, options),
                     reporter=reporter)
@@ -189,7 +212,8 @@ def policy_for(show: Show, engine: Engine, options: BuildOptions) -> Policy:
     spec = show.synthesis
     concurrency = options.concurrency or spec.concurrency or int(getattr(engine, "concurrency", 1))
     return Policy(concurrency=concurrency, attempts=spec.attempts, backoff_s=spec.backoff_s,
-                  qa_retries=spec.qa_retries, deadline_s=spec.deadline_s)
+                  qa_retries=spec.qa_retries, deadline_s=spec.deadline_s,
+                  request_timeout_s=spec.request_timeout_s)
 
 
 def tags_for(project: Project) -> Tags:

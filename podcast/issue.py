@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from podcast.engines.base import Voice, VoiceOverride
 from podcast.errors import InputError
 from podcast.schema import Reader
 from podcast.yamlio import Document, load_document
 
 ISSUE_KEYS = ("title", "date", "language", "number", "description", "intro", "outro", "entries")
-ENTRY_KEYS = ("title", "summary", "url", "org", "name")
+ENTRY_KEYS = ("title", "summary", "url", "org", "name", "voice")
+_PROSODY = ("rate", "pitch", "volume")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -34,6 +36,7 @@ class Entry:
     name: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     line: int = 1
+    voice: VoiceOverride | None = None
 
     def context(self) -> dict[str, Any]:
         """Template variables for this entry (extra fields included)."""
@@ -121,11 +124,60 @@ def _read_entry(r: Reader, i: int, item: Any) -> Entry | None:
     url = r.url((*path, "url"))
     org = r.string((*path, "org"))
     name = r.string((*path, "name"))
+    voice = _read_voice(r, (*path, "voice"))
     extra = {k: v for k, v in item.items() if k not in ENTRY_KEYS}
     if title is None or summary is None:
         return None
     line = r.doc.where(path)[0]
-    return Entry(title=title, summary=summary, url=url, org=org, name=name, fields=extra, line=line)
+    return Entry(title=title, summary=summary, url=url, org=org, name=name, fields=extra, line=line,
+                 voice=voice)
+
+
+def _read_voice(r: Reader, path: tuple[str | int, ...]) -> VoiceOverride | None:
+    """``voice: {rate: "+10%", edge: zh-CN-XiaoxiaoNeural, espeak: {name: cmn, pitch: "+5Hz"}}``."""
+    table = r.mapping(path)
+    if table is None:
+        if r.has(path) and isinstance(r.raw(path), str):
+            r.doc.add(path, "must be a mapping: prosody (rate, pitch, volume) and/or a voice per "
+                      "engine, like {edge: zh-CN-XiaoxiaoNeural}")
+        return None
+    prosody: dict[str, str] = {}
+    names: list[tuple[str, str]] = []
+    per_engine: list[tuple[str, str, str]] = []
+    for key, value in table.items():
+        if key in _PROSODY:
+            text = r.string((*path, key))
+            if text is not None and _valid_prosody(r, (*path, key), key, text):
+                prosody[key] = text
+        elif isinstance(value, str):
+            names.append((key, value.strip()))
+        elif isinstance(value, dict):
+            for sub in value:
+                text = r.string((*path, key, sub))
+                if text is None:
+                    continue
+                if sub == "name":
+                    names.append((key, text))
+                elif sub in _PROSODY:
+                    if _valid_prosody(r, (*path, key, sub), sub, text):
+                        per_engine.append((key, sub, text))
+                else:
+                    r.doc.add((*path, key, sub), "unknown field; use name, rate, pitch or volume",
+                              at_key=True)
+        else:
+            r.doc.add((*path, key), "must be a voice name or a mapping with name/rate/pitch/volume")
+    return VoiceOverride(rate=prosody.get("rate"), pitch=prosody.get("pitch"),
+                         volume=prosody.get("volume"), names=tuple(names),
+                         engine_prosody=tuple(per_engine))
+
+
+def _valid_prosody(r: Reader, path: tuple[str | int, ...], key: str, text: str) -> bool:
+    try:
+        Voice("check", **{key: text})
+    except ValueError as exc:
+        r.doc.add(path, str(exc))
+        return False
+    return True
 
 
 def _close_to_known(key: str) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 
+from podcast.engines.base import VoiceOverride
 from podcast.errors import InputError, Problem
 from podcast.issue import Issue
 from podcast.show import PACKAGE_DIR, Show
@@ -36,6 +37,7 @@ class Segment:
     text: str
     url: str | None = None
     entry: int | None = None
+    voice: VoiceOverride | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,8 @@ def render(issue: Issue, show: Show) -> Script:
                "first": i == 1, "last": i == total}
         transition = _render(env, "transition.j2", ctx, where, issue, problems)
         text = _render(env, "entry.j2", {**ctx, "transition": transition}, where, issue, problems)
-        segments.append(Segment(f"entry-{i:0{width}d}", "entry", entry.title, text, entry.url, i))
+        segments.append(Segment(f"entry-{i:0{width}d}", "entry", entry.title, text, entry.url, i,
+                                entry.voice))
     outro = issue.outro or _render(env, "outro.j2", base, "outro", issue, problems)
     segments.append(Segment("outro", "outro", labels["outro"], outro))
     if problems:

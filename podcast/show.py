@@ -13,7 +13,7 @@ from typing import Any
 from podcast.engines.base import Voice
 from podcast.errors import InputError
 from podcast.schema import Reader
-from podcast.yamlio import Document, PathKey, load_document
+from podcast.yamlio import Document, PathKey, field_name, load_document
 
 SHOW_FILE = "show.yaml"
 PACKAGE_DIR = Path(__file__).parent
@@ -95,6 +95,7 @@ class Synthesis:
     backoff_s: float = 0.5
     qa_retries: int = 1
     deadline_s: float = 1800.0
+    request_timeout_s: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,16 @@ class Show:
     loudness: Loudness = field(default_factory=Loudness)
     synthesis: Synthesis = field(default_factory=Synthesis)
     engine_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
+    """Line and column of each field in show.yaml, by field name (``voices.edge``)."""
+
+    def locate(self, name: str) -> tuple[int, int]:
+        """Position of field *name* (or its nearest parent) in show.yaml; (1, 1) if unknown."""
+        while name:
+            if name in self.positions:
+                return self.positions[name]
+            name = name.rpartition(".")[0]
+        return (1, 1)
 
     @property
     def dir(self) -> Path | None:
@@ -188,6 +199,7 @@ def read_show(doc: Document) -> Show:
         synthesis=_synthesis(r),
         engine_options={name: _engine_options(r, name) for name in engine_names
                         if r.mapping((name,)) is not None},
+        positions={field_name(k): v for k, v in doc.marks.items()},
     )
 
 
@@ -216,7 +228,8 @@ def _synthesis(r: Reader) -> Synthesis:
     d = Synthesis()
     if r.mapping(("synthesis",)) is None:
         return d
-    r.known_keys(("synthesis",), ("concurrency", "attempts", "backoff_s", "qa_retries", "deadline_s"))
+    r.known_keys(("synthesis",), ("concurrency", "attempts", "backoff_s", "qa_retries", "deadline_s",
+                                  "request_timeout_s"))
     p = "synthesis"
     attempts = r.integer((p, "attempts"), minimum=1, maximum=20)
     qa_retries = r.integer((p, "qa_retries"), minimum=0, maximum=5)
@@ -225,7 +238,9 @@ def _synthesis(r: Reader) -> Synthesis:
         attempts=d.attempts if attempts is None else attempts,
         backoff_s=_num(r.number((p, "backoff_s"), minimum=0, maximum=60), d.backoff_s),
         qa_retries=d.qa_retries if qa_retries is None else qa_retries,
-        deadline_s=_num(r.number((p, "deadline_s"), minimum=1, maximum=86400), d.deadline_s),
+        deadline_s=_num(r.number((p, "deadline_s"), minimum=0.1, maximum=86400), d.deadline_s),
+        request_timeout_s=_num(r.number((p, "request_timeout_s"), minimum=0.1, maximum=3600),
+                               d.request_timeout_s),
     )
 
 

@@ -53,9 +53,10 @@ def plan(script: Script, engine: Engine, voice: Voice,
     for seg in script.segments:
         if only is not None and seg.id not in only:
             continue
+        seg_voice = seg.voice.apply(voice, engine.name) if seg.voice else voice
         parts = []
         for ch in chunks(seg.text, script.language):
-            request = Request(sentences=ch.spoken, voice=voice, language=script.language)
+            request = Request(sentences=ch.spoken, voice=seg_voice, language=script.language)
             parts.append(Part(ch, request, clip_key(engine.name, version, request)))
         plans.append(SegmentPlan(seg, tuple(parts)))
     return plans
@@ -71,6 +72,7 @@ class Policy:
     backoff_max_s: float = 8.0
     qa_retries: int = 1
     deadline_s: float | None = 1800.0
+    request_timeout_s: float = 120.0
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         """Exponential backoff with full jitter for retry number *attempt* (0-based)."""
@@ -145,13 +147,15 @@ async def _attempt(engine: Engine, request: Request, seg_id: str, policy: Policy
     while True:
         try:
             async with gate:
-                clip = await engine.synthesize(request)
-        except TransientEngineError as exc:
+                clip = await asyncio.wait_for(engine.synthesize(request), policy.request_timeout_s)
+        except (TransientEngineError, TimeoutError) as exc:
+            reason = (f"no answer within {policy.request_timeout_s:g} s"
+                      if isinstance(exc, TimeoutError) else str(exc))
             transient += 1
             if transient >= policy.attempts:
-                raise EngineError(f"segment {seg_id}: {exc} (gave up after {transient} attempts)") from exc
+                raise EngineError(f"segment {seg_id}: {reason} (gave up after {transient} attempts)") from exc
             wait = policy.delay(transient - 1, rng)
-            reporter.note(f"{seg_id}: {exc}; retrying in {wait:.1f} s")
+            reporter.note(f"{seg_id}: {reason}; retrying in {wait:.1f} s")
             await asyncio.sleep(wait)
             continue
         except EngineError as exc:

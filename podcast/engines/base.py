@@ -59,6 +59,37 @@ class Voice:
 
 
 @dataclass(frozen=True)
+class VoiceOverride:
+    """Per-segment changes to the show's voice.
+
+    ``rate``/``pitch``/``volume`` apply with any engine; ``names`` maps an engine name to the
+    voice that replaces the show's for that engine.
+    """
+
+    rate: str | None = None
+    pitch: str | None = None
+    volume: str | None = None
+    names: tuple[tuple[str, str], ...] = ()
+    engine_prosody: tuple[tuple[str, str, str], ...] = ()
+    """(engine, setting, value) prosody that applies only with that engine."""
+
+    def apply(self, voice: Voice, engine: str) -> Voice:
+        """*voice* with this override applied for *engine*."""
+        settings = {"name": voice.name, "rate": voice.rate, "pitch": voice.pitch, "volume": voice.volume}
+        for key in ("rate", "pitch", "volume"):
+            value = getattr(self, key)
+            if value is not None:
+                settings[key] = value
+        for eng, key, value in self.engine_prosody:
+            if eng == engine:
+                settings[key] = value
+        for eng, name in self.names:
+            if eng == engine:
+                settings["name"] = name
+        return Voice(**settings)
+
+
+@dataclass(frozen=True)
 class Request:
     """What to say: the sentences of one chunk of narration, already in spoken form."""
 

@@ -173,6 +173,10 @@ class EdgeEngine:
             raise TransientEngineError("edge sent no audio")
         samples = decode_bytes(bytes(mp3), SAMPLE_RATE, 1)[:, 0]
         pcm = np.clip(np.round(samples * 32767.0), -32768, 32767).astype(np.int16)
+        covered = coverage(request.sentences, boundaries)
+        if covered < 0.9:
+            # the service closed early (no turn.end): edge-tts returns the partial audio silently
+            raise TransientEngineError(f"edge audio was cut short: it covers {covered:.0%} of the text")
         return Clip(pcm, SAMPLE_RATE, sentence_marks(request.sentences, boundaries, SAMPLE_RATE))
 
 
@@ -186,6 +190,13 @@ def _describe(exc: BaseException) -> str:
 
 def _letters(text: str) -> str:
     return "".join(ch for ch in text if ch.isalnum())
+
+
+def coverage(sentences: tuple[str, ...], boundaries: list[tuple[int, int, str]]) -> float:
+    """The share of the request's letters that the service's sentence boundaries spoke."""
+    wanted = sum(len(_letters(s)) for s in sentences)
+    spoken = sum(len(_letters(text)) for _, _, text in boundaries)
+    return 1.0 if wanted == 0 else min(1.0, spoken / wanted)
 
 
 def sentence_marks(sentences: tuple[str, ...], boundaries: list[tuple[int, int, str]],

@@ -1,8 +1,9 @@
 """The embedded offline engine: espeak-ng 1.52 loaded from the ``espeakng-loader`` wheel.
 
-The library is driven through ctypes in synchronous mode. Each sentence is preceded by an
-SSML ``<mark/>`` so the library reports the exact sample where every sentence starts. The
-library keeps global state, so calls are serialized with a lock and run in a worker thread.
+The library is driven through ctypes in synchronous mode. Each sentence is synthesized by
+its own call (espeak's SSML marks are dropped after some sentence ends), so the sample
+where every sentence starts is known exactly. The library keeps global state, so calls are
+serialized with a lock and run in a worker thread.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import ctypes
 import threading
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 import numpy as np
 
@@ -21,10 +21,8 @@ from podcast.errors import EngineError, EngineUnavailable
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _CHARS_UTF8 = 1
-_SSML = 0x10
+_END_PAUSE = 0x1000
 _POS_CHARACTER = 1
-_EVENT_LIST_TERMINATED = 0
-_EVENT_MARK = 3
 _PARAM_RATE, _PARAM_VOLUME, _PARAM_PITCH = 1, 2, 3
 
 _DEFAULT_VOICES = {"zh": "cmn", "yue": "yue", "en": "en-us", "ja": "ja", "de": "de", "fr": "fr-fr",
@@ -91,7 +89,6 @@ class _Library:
         self.version = (self.lib.espeak_Info(None) or b"unknown").decode()
         self.lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_VoiceStruct))
         self._chunks: list[bytes] = []
-        self._marks: dict[int, int] = {}
         self._callback = _Callback(self._on_audio)
         self.lib.espeak_SetSynthCallback(self._callback)
 
@@ -106,38 +103,33 @@ class _Library:
     def _on_audio(self, wav: Any, count: int, events: Any) -> int:
         if count > 0:
             self._chunks.append(ctypes.string_at(wav, count * 2))
-        i = 0
-        while events[i].type != _EVENT_LIST_TERMINATED:
-            event = events[i]
-            if event.type == _EVENT_MARK and event.id.name is not None:
-                self._marks.setdefault(int(event.id.name.decode()), int(event.sample))
-            i += 1
         return 0
 
     def set_voice(self, name: str) -> bool:
         """Select voice *name*; False when espeak does not know it."""
         return int(self.lib.espeak_SetVoiceByName(name.encode())) == 0
 
-    def synthesize(self, ssml: str, voice: str, rate: int, pitch: int, volume: int,
-                   count: int) -> tuple[bytes, list[int]]:
-        """Speak an SSML document with *count* numbered marks; PCM bytes and mark samples."""
+    def synthesize(self, sentences: tuple[str, ...], voice: str, rate: int, pitch: int,
+                   volume: int) -> tuple[bytes, list[int]]:
+        """Speak each sentence in turn; PCM bytes and the sample where each one starts."""
         with self.lock:
             if not self.set_voice(voice):
                 raise EngineError(f"espeak: unknown voice {voice!r}")
             self.lib.espeak_SetParameter(_PARAM_RATE, rate, 0)
             self.lib.espeak_SetParameter(_PARAM_PITCH, pitch, 0)
             self.lib.espeak_SetParameter(_PARAM_VOLUME, volume, 0)
-            self._chunks, self._marks = [], {}
-            data = ssml.encode()
-            status = self.lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0,
-                                           _CHARS_UTF8 | _SSML, None, None)
-            if status != 0:
-                raise EngineError(f"espeak: synthesis failed with status {status}")
-            self.lib.espeak_Synchronize()
-            pcm, marks = b"".join(self._chunks), dict(self._marks)
-        starts: list[int] = []
-        for i in range(count):
-            starts.append(marks.get(i, starts[-1] if starts else 0))
+            self._chunks = []
+            starts: list[int] = []
+            for sentence in sentences:
+                starts.append(sum(len(c) for c in self._chunks) // 2)
+                data = sentence.encode()
+                status = self.lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0,
+                                               _CHARS_UTF8 | _END_PAUSE, None, None)
+                if status != 0:
+                    raise EngineError(f"espeak: synthesis failed with status {status}")
+                self.lib.espeak_Synchronize()
+            pcm = b"".join(self._chunks)
+            self._chunks = []
         return pcm, starts
 
     def list_voices(self) -> list[VoiceInfo]:
@@ -190,14 +182,11 @@ class EspeakEngine:
 
     def synthesize_sync(self, request: Request) -> Clip:
         """Speak *request* on the calling thread."""
-        ssml = "<speak>" + "".join(
-            f'<mark name="{i}"/>{escape(s)} ' for i, s in enumerate(request.sentences)
-        ) + "</speak>"
         voice = request.voice
         rate = max(80, min(450, round(175 * (1 + voice.rate_pct / 100))))
         pitch = max(0, min(100, 50 + voice.pitch_hz))
         volume = max(0, min(200, 100 + voice.volume_pct))
-        pcm, marks = self._lib.synthesize(ssml, voice.name, rate, pitch, volume, len(request.sentences))
+        pcm, marks = self._lib.synthesize(request.sentences, voice.name, rate, pitch, volume)
         samples = np.frombuffer(pcm, dtype=np.int16).copy()
         if samples.size == 0:
             raise EngineError("espeak: no audio produced")

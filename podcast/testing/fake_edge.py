@@ -54,7 +54,8 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[\u3400-\u9fff\uf900-\ufaff]")
 _LONG_NAME = re.compile(r"^Microsoft Server Speech Text to Speech Voice \(([^,]+),\s*([^)]+)\)$")
 
 _LOCALES = {"zh-CN": "Chinese (Mainland)", "en-US": "English (United States)",
-            "en-GB": "English (United Kingdom)"}
+            "en-GB": "English (United Kingdom)", "ja-JP": "Japanese (Japan)", "de-DE": "German (Germany)",
+            "fr-FR": "French (France)", "es-ES": "Spanish (Spain)", "ko-KR": "Korean (Korea)"}
 _VOICE_TABLE = (
     ("zh-CN-XiaoxiaoNeural", "Female", "News,Novel", "Warm"),
     ("zh-CN-XiaoyiNeural", "Female", "Cartoon,Novel", "Lively"),
@@ -67,10 +68,16 @@ _VOICE_TABLE = (
     ("en-US-EmmaMultilingualNeural", "Female", "Conversation,Copilot", "Cheerful,Clear"),
     ("en-US-GuyNeural", "Male", "News,Novel", "Passion"),
     ("en-US-JennyNeural", "Female", "General", "Friendly,Considerate,Comfort"),
+    ("ja-JP-KeitaNeural", "Male", "General", "Friendly,Positive"),
+    ("de-DE-ConradNeural", "Male", "General", "Friendly,Positive"),
+    ("fr-FR-HenriNeural", "Male", "General", "Friendly,Positive"),
+    ("es-ES-AlvaroNeural", "Male", "General", "Friendly,Positive"),
+    ("ko-KR-InJoonNeural", "Male", "General", "Friendly,Positive"),
 )
 
 
 def _voice_entry(short: str, gender: str, categories: str, personalities: str) -> dict[str, Any]:
+    """One voice in the service's JSON shape."""
     lang, region, name = short.split("-", 2)
     locale = f"{lang}-{region}"
     return {
@@ -107,6 +114,8 @@ class SynthesisRequest:
 
 @dataclass(frozen=True)
 class _Speech:
+    """A cached synthesis: the MP3 stream and its boundaries."""
+
     mp3: bytes
     sentences: tuple[_Boundary, ...]
     words: tuple[_Boundary, ...]
@@ -124,6 +133,7 @@ def split_sentences(text: str) -> tuple[str, ...]:
 
 
 def _ticks(samples: int, rate: int) -> int:
+    """Samples at *rate* in 100-ns ticks."""
     return samples * TICKS_PER_SECOND // rate
 
 
@@ -196,6 +206,7 @@ def _parse_ssml(ssml: str) -> tuple[str, str, str, str, str]:
 
 
 def _text_message(request_id: str, path: str, body: Any) -> str:
+    """A service text message: headers, blank line, compact JSON body."""
     return (f"X-RequestId:{request_id}\r\nContent-Type:application/json; charset=utf-8\r\n"
             f"Path:{path}\r\n\r\n{json.dumps(body, ensure_ascii=False, separators=(',', ':'))}")
 
@@ -208,21 +219,11 @@ def _audio_message(request_id: str, stream_id: str, data: bytes) -> bytes:
 
 
 def _metadata(request_id: str, kind: str, bound: _Boundary) -> str:
+    """An ``audio.metadata`` message with one Sentence- or WordBoundary (text XML-escaped)."""
     offset, duration, text = bound
     data = {"Offset": offset, "Duration": duration,
             "text": {"Text": escape(text), "Length": len(text), "BoundaryType": kind}}
     return _text_message(request_id, "audio.metadata", {"Metadata": [{"Type": kind, "Data": data}]})
-
-
-def _reset(request: web.Request) -> None:
-    """Drop the connection with a TCP reset: no close frame, no FIN."""
-    transport = request.transport
-    if transport is None:
-        return
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    transport.abort()
 
 
 class FakeEdgeServer:
@@ -237,17 +238,15 @@ class FakeEdgeServer:
     def __init__(self, *, latency_s: float = 0.0, faults: list[str] | None = None, slow_s: float = 30.0,
                  fail_texts: set[str] | None = None, port: int = 0) -> None:
         """Configure the server; nothing listens until :meth:`start`."""
-        self.latency_s = latency_s
-        self.slow_s = slow_s
+        self.latency_s, self.slow_s = latency_s, slow_s
         self.faults: list[str] = list(faults or [])
         self.fail_texts: set[str] = set(fail_texts or ())
         self.voice_faults: list[str] = []
         self.voices: list[dict[str, Any]] = json.loads(json.dumps(VOICES))
         self.requests: list[SynthesisRequest] = []
-        self.connections = 0
-        self.rejected = 0
+        self.connections = self.rejected = 0  # websocket handshakes seen / answered with an HTTP error
         unknown = set(self.faults) - FAULTS
-        if unknown:
+        if unknown:  # names appended later are checked when popped
             raise ValueError(f"unknown faults {sorted(unknown)}; known: {sorted(FAULTS)}")
         self._port = port
         self._runner: web.AppRunner | None = None
@@ -300,6 +299,7 @@ class FakeEdgeServer:
         failure: list[BaseException] = []
 
         def serve() -> None:
+            """Thread body: start, serve until the loop is stopped, then stop and clean up."""
             asyncio.set_event_loop(loop)
             try:
                 loop.run_until_complete(server.start())
@@ -328,18 +328,21 @@ class FakeEdgeServer:
             thread.join(timeout=10)
 
     def _next_fault(self, queue: list[str]) -> str | None:
+        """Pop the next fault of *queue* (None when empty), rejecting unknown names."""
         fault = queue.pop(0) if queue else None
         if fault is not None and fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; known: {sorted(FAULTS)}")
         return fault
 
     async def _handle_voices(self, request: web.Request) -> web.StreamResponse:
+        """GET voices/list: the JSON voice list, or the next voice fault's HTTP status."""
         fault = self._next_fault(self.voice_faults)
         if fault in HTTP_FAULTS:
             return web.Response(status=HTTP_FAULTS[fault], text=f"fake edge: {fault}")
         return web.json_response(self.voices)
 
     async def _handle_ws(self, request: web.Request) -> web.StreamResponse:
+        """The synthesis websocket: pop a fault, then answer every ``ssml`` message."""
         self.connections += 1
         fault = self._next_fault(self.faults)
         if fault in HTTP_FAULTS:
@@ -411,7 +414,10 @@ class FakeEdgeServer:
                     await ws.send_str(_metadata(request_id, kind, pending.pop(0)))
                 await ws.send_bytes(_audio_message(request_id, stream_id, chunk))
             if fault == "drop_mid":
-                _reset(request)
+                if request.transport is not None:  # TCP reset: no close frame, no FIN
+                    request.transport.get_extra_info("socket").setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    request.transport.abort()
                 return False
             await ws.send_bytes(_audio_message(request_id, stream_id, b""))
         await ws.send_str(_text_message(request_id, "turn.end", {}))
@@ -441,6 +447,7 @@ def main() -> None:
     args = parser.parse_args()
 
     async def serve() -> None:
+        """Run until interrupted."""
         server = FakeEdgeServer(latency_s=args.latency, faults=args.fault, slow_s=args.slow,
                                 fail_texts=set(args.fail_text), port=args.port)
         await server.start()
