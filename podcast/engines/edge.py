@@ -171,18 +171,24 @@ class EdgeEngine:
             raise TransientEngineError(f"edge connection failed: {_describe(exc)}") from exc
         if not mp3:
             raise TransientEngineError("edge sent no audio")
-        samples = decode_bytes(bytes(mp3), SAMPLE_RATE, 1)[:, 0]
+        samples = (await asyncio.to_thread(decode_bytes, bytes(mp3), SAMPLE_RATE, 1))[:, 0]
         pcm = np.clip(np.round(samples * 32767.0), -32768, 32767).astype(np.int16)
+        # A service that closes early (no turn.end) makes edge-tts return partial audio silently:
+        # the boundaries must cover the text, and the audio must last as long as they say.
         covered = coverage(request.sentences, boundaries)
         if covered < 0.9:
-            # the service closed early (no turn.end): edge-tts returns the partial audio silently
             raise TransientEngineError(f"edge audio was cut short: it covers {covered:.0%} of the text")
+        spoken_s = max((o + d for o, d, _ in boundaries), default=0) / _TICKS
+        if len(pcm) / SAMPLE_RATE < 0.95 * spoken_s - 0.1:
+            raise TransientEngineError(f"edge audio was cut short: {len(pcm) / SAMPLE_RATE:.1f} s of "
+                                       f"{spoken_s:.1f} s")
         return Clip(pcm, SAMPLE_RATE, sentence_marks(request.sentences, boundaries, SAMPLE_RATE))
 
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, aiohttp.ClientConnectorError):
-        reason = exc.os_error.strerror or str(exc.os_error)
+        err = exc.os_error
+        reason = os.strerror(err.errno) if err.errno else (err.strerror or str(err))
         return f"cannot connect to {exc.host}:{exc.port} ({reason})"
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
