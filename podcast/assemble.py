@@ -177,9 +177,10 @@ def _add_music(episode: Audio, rate: int, show: Show, placements: list[Placement
     if music.outro:
         track = decode(music.outro, rate, channels)
         last = placements[-1]
-        begin = max(0.0, last.start_s - 1.0)
-        points = [(begin, 0.0), (last.start_s, ducked), (last.end_s, ducked),
-                  (last.end_s + 1.2, full), (max(last.end_s + 1.2, end - 3.0), full), (end, 0.0)]
+        # the music ends with the episode; it enters under the last segment at the earliest
+        begin = max(0.0, end - track.shape[0] / rate, last.start_s - 1.0)
+        points = [(begin, 0.0), (begin + 1.0, ducked), (last.end_s, ducked),
+                  (last.end_s + 1.2, full), (end - 3.0, full), (end, 0.0)]
         _place(episode, track, round(begin * rate), rate, points)
 
 
@@ -190,6 +191,10 @@ def _place(episode: Audio, track: Audio, at: int, rate: int,
     if n <= 0:
         return
     t = (at + np.arange(n, dtype=np.float64)) / rate
-    xs, ys = zip(*points, strict=True)
+    xs, ys = [points[0][0]], [points[0][1]]
+    for x, y in points[1:]:
+        if x > xs[-1]:  # keep the envelope's times increasing when phases overlap
+            xs.append(x)
+            ys.append(y)
     gain = np.interp(t, np.asarray(xs), np.asarray(ys)).astype(np.float32)
     episode[at:at + n] += track[:n] * gain[:, None]

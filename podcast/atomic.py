@@ -47,10 +47,12 @@ class Outputs:
         """Stage *text* (UTF-8, Unix newlines) for *path*."""
         self.stage(path).write_bytes(text.encode("utf-8"))
 
-    def commit(self) -> list[Path]:
-        """Move every staged file into place; returns the final paths."""
+    def commit(self, mtime: int | None = None) -> list[Path]:
+        """Move every staged file into place (with modification time *mtime* if given)."""
         for final, tmp in self._staged.items():
             os.chmod(tmp, 0o644)
+            if mtime is not None:
+                os.utime(tmp, (mtime, mtime))
             os.replace(tmp, final)
         done = list(self._staged)
         self._staged.clear()

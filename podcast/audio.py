@@ -88,7 +88,7 @@ def resample(data: Audio, src: int, dst: int) -> Audio:
     result = np.frombuffer(out, dtype="<f4").reshape(-1, channels)
     want = round(data.shape[0] * dst / src)
     if result.shape[0] >= want:
-        return np.ascontiguousarray(result[:want], dtype=np.float32)
+        return np.array(result[:want], dtype=np.float32)  # a writable copy
     pad = np.zeros((want - result.shape[0], channels), dtype=np.float32)
     return np.concatenate([result, pad]).astype(np.float32)
 

@@ -6,6 +6,7 @@ has succeeded, so a failed build never leaves a partial file or replaces a good 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +19,12 @@ from podcast.engines import registry
 from podcast.engines.base import Engine, Voice
 from podcast.errors import AudioError, EngineUnavailable, InputError, Problem
 from podcast.issue import Issue, load_issue
+from podcast.notes import render_notes
 from podcast.report import Reporter, Silent
 from podcast.script import Script, render
 from podcast.show import Show, find_show, load_show
 from podcast.synthesize import Policy, SegmentPlan, plan, run
+from podcast.transcript import captions, to_srt, to_vtt
 
 _MAX_LOUDNESS_PASSES = 4
 
@@ -200,7 +203,14 @@ def build(issue_file: Path, options: BuildOptions | None = None,
         write_id3(staged, tags_for(project), chapters)
         outputs.write_text(out / f"{stem}.chapters.json",
                            chapters_json(chapters, project.issue.title))
-        written = outputs.commit()
+        caps = captions([c for p in episode.placements for c in p.cues], episode.duration_s)
+        outputs.write_text(out / f"{stem}.vtt", to_vtt(caps))
+        outputs.write_text(out / f"{stem}.srt", to_srt(caps))
+        notes = render_notes(project.issue, project.show, project.script.language, chapters,
+                             episode.duration_s)
+        outputs.write_text(out / f"{stem}.md", notes.markdown)
+        outputs.write_text(out / f"{stem}.html", notes.html)
+        written = outputs.commit(mtime=source_date_epoch())
     total = sum(len(p.parts) for p in plans)
     counts = SegmentCounts(total, synthesis.synthesized, total - synthesis.synthesized)
     return BuildReport(mp3, episode.duration_s, engine.name, chapters, counts, loudness, written,
@@ -214,6 +224,12 @@ def policy_for(show: Show, engine: Engine, options: BuildOptions) -> Policy:
     return Policy(concurrency=concurrency, attempts=spec.attempts, backoff_s=spec.backoff_s,
                   qa_retries=spec.qa_retries, deadline_s=spec.deadline_s,
                   request_timeout_s=spec.request_timeout_s)
+
+
+def source_date_epoch() -> int | None:
+    """``$SOURCE_DATE_EPOCH`` as an integer, when set (reproducible-builds convention)."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return int(value) if value.isdigit() else None
 
 
 def tags_for(project: Project) -> Tags:

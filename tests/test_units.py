@@ -92,3 +92,12 @@ def test_trim_removes_edge_silence_and_moves_marks() -> None:
     clip = trim(Clip(samples, 1000, (1000, 1500)))
     assert clip.frames == 1000 + 5 + 40
     assert clip.marks == (5, 505)
+
+
+def test_espeak_clips_do_not_depend_on_what_was_said_before() -> None:
+    engine = EspeakEngine()
+    request = Request(("The same input gives the same bytes.", "Every time!"), Voice("en-us"), "en-US")
+    first = engine.synthesize_sync(request).samples
+    for other in ("Something else, of another length entirely.", "大家好，这里是周报。", "Hi."):
+        engine.synthesize_sync(Request((other,), Voice("cmn" if other[0] > "~" else "en-us"), "en-US"))
+        assert np.array_equal(engine.synthesize_sync(request).samples, first)

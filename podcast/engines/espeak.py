@@ -4,12 +4,23 @@ The library is driven through ctypes in synchronous mode. Each sentence is synth
 its own call (espeak's SSML marks are dropped after some sentence ends), so the sample
 where every sentence starts is known exactly. The library keeps global state, so calls are
 serialized with a lock and run in a worker thread.
+
+The library's output depends slightly on what it said before: its pitch "flutter" runs on a
+phase that carries over between calls, and other generator state does too. To make every
+clip a pure function of its request (so that an incremental build gives the same bytes as a
+cold one), voices get a variant that sets flutter to 0 (it lives in a private overlay of the
+wheel's data folder: symlinks plus one file), and each request is spoken twice, keeping the
+second rendering, which no longer depends on the history (espeak is fast; this doubles a
+cost of about one second per minute of speech).
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import ctypes
+import shutil
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -64,6 +75,39 @@ _Callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctype
                              ctypes.POINTER(_Event))
 
 
+STEADY = "podcast-steady"
+"""Name of the variant that turns flutter off (appended to voices that name no variant)."""
+
+
+def _overlay(data: Path) -> Path:
+    """A folder whose ``espeak-ng-data`` is *data* plus the steady variant, or *data*'s parent."""
+    try:
+        root = Path(tempfile.mkdtemp(prefix="podcast-espeak-"))
+        atexit.register(shutil.rmtree, root, True)
+        target = root / "espeak-ng-data"
+        target.mkdir()
+        for item in data.iterdir():
+            if item.name != "voices":
+                (target / item.name).symlink_to(item)
+        (target / "voices").mkdir()
+        for item in (data / "voices").iterdir():
+            if item.name != "!v":
+                (target / "voices" / item.name).symlink_to(item)
+        variants = target / "voices" / "!v"
+        variants.mkdir()
+        for item in (data / "voices" / "!v").iterdir():
+            (variants / item.name).symlink_to(item)
+        (variants / STEADY).write_text(f"language variant\nname {STEADY}\nflutter 0\n", encoding="utf-8")
+        return root
+    except OSError:  # no symlinks here: use the data as shipped (clips then vary slightly)
+        return data.parent
+
+
+def espeak_voice(name: str) -> str:
+    """The voice name given to the library: the steady variant unless one is named."""
+    return name if "+" in name else f"{name}+{STEADY}"
+
+
 class _Library:
     """The loaded, initialized espeak-ng library (one per process)."""
 
@@ -80,7 +124,7 @@ class _Library:
             self.lib: Any = ctypes.CDLL(espeakng_loader.get_library_path())
         except OSError as exc:
             raise EngineUnavailable(f"espeak: cannot load libespeak-ng: {exc}") from exc
-        data_dir = Path(espeakng_loader.get_data_path()).parent
+        data_dir = _overlay(Path(espeakng_loader.get_data_path()))
         self.sample_rate = int(self.lib.espeak_Initialize(
             _AUDIO_OUTPUT_SYNCHRONOUS, 0, str(data_dir).encode(), 0))
         if self.sample_rate <= 0:
@@ -113,21 +157,22 @@ class _Library:
                    volume: int) -> tuple[bytes, list[int]]:
         """Speak each sentence in turn; PCM bytes and the sample where each one starts."""
         with self.lock:
-            if not self.set_voice(voice):
+            if not self.set_voice(espeak_voice(voice)):
                 raise EngineError(f"espeak: unknown voice {voice!r}")
             self.lib.espeak_SetParameter(_PARAM_RATE, rate, 0)
             self.lib.espeak_SetParameter(_PARAM_PITCH, pitch, 0)
             self.lib.espeak_SetParameter(_PARAM_VOLUME, volume, 0)
-            self._chunks = []
-            starts: list[int] = []
-            for sentence in sentences:
-                starts.append(sum(len(c) for c in self._chunks) // 2)
-                data = sentence.encode()
-                status = self.lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0,
-                                               _CHARS_UTF8 | _END_PAUSE, None, None)
-                if status != 0:
-                    raise EngineError(f"espeak: synthesis failed with status {status}")
-                self.lib.espeak_Synchronize()
+            for _settle in range(2):  # the second rendering is independent of the history
+                self._chunks = []
+                starts: list[int] = []
+                for sentence in sentences:
+                    starts.append(sum(len(c) for c in self._chunks) // 2)
+                    data = sentence.encode()
+                    status = self.lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0,
+                                                   _CHARS_UTF8 | _END_PAUSE, None, None)
+                    if status != 0:
+                        raise EngineError(f"espeak: synthesis failed with status {status}")
+                    self.lib.espeak_Synchronize()
             pcm = b"".join(self._chunks)
             self._chunks = []
         return pcm, starts
@@ -159,7 +204,7 @@ class EspeakEngine:
 
     def version(self) -> str:
         """``espeak-ng <library version>``."""
-        return f"espeak-ng {self._lib.version}"
+        return f"espeak-ng {self._lib.version} {STEADY}/2"
 
     def default_voice(self, language: str) -> str:
         """``cmn`` for Mandarin, ``en-us`` for English, else the primary language subtag."""
@@ -169,7 +214,7 @@ class EspeakEngine:
     def check_voice(self, voice: str) -> str | None:
         """Reject voices the bundled data does not have."""
         with self._lib.lock:
-            ok = self._lib.set_voice(voice)
+            ok = self._lib.set_voice(espeak_voice(voice))
         return None if ok else f"espeak has no voice {voice!r} (see `podcast voices --engine espeak`)"
 
     def voices(self) -> list[VoiceInfo]:

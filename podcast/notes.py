@@ -1,0 +1,60 @@
+"""Show notes: Markdown and HTML pages with the chapter list (mm:ss) and every entry's link.
+
+Rendered from Jinja2 templates ``notes.md.j2`` and ``notes.html.j2``; a show's template
+folder may override them. The HTML template is autoescaped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from podcast.chapters import Chapter
+from podcast.issue import Issue
+from podcast.script import template_language
+from podcast.show import PACKAGE_DIR, Show
+
+_LABELS = {"zh": {"chapters": "章节", "links": "本期链接"},
+           "en": {"chapters": "Chapters", "links": "Links"}}
+
+
+@dataclass(frozen=True)
+class Notes:
+    """Rendered show notes."""
+
+    markdown: str
+    html: str
+
+
+def timestamp(seconds: float) -> str:
+    """``mm:ss``, or ``h:mm:ss`` from an hour on."""
+    total = int(seconds + 0.5)
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def render_notes(issue: Issue, show: Show, language: str, chapters: list[Chapter],
+                 duration_s: float) -> Notes:
+    """Markdown and HTML show notes for one episode."""
+    folders = [str(show.templates)] if show.templates else []
+    folders.append(str(PACKAGE_DIR / "templates" / "notes"))
+    context: dict[str, Any] = {
+        "issue": {"title": issue.title, "date": issue.date, "description": issue.description,
+                  "language": language, "number": issue.number},
+        "show": {"title": show.title or issue.title, "website": show.website, "author": show.author},
+        "chapters": [{"title": c.title, "url": c.url, "start_s": c.start_s,
+                      "timestamp": timestamp(c.start_s)} for c in chapters],
+        "entries": [e.context() for e in issue.entries],
+        "labels": _LABELS[template_language(language)],
+        "duration": timestamp(duration_s),
+    }
+    out = []
+    for name, escape in (("notes.md.j2", False), ("notes.html.j2", True)):
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(folders), autoescape=escape,
+                                 undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        text = env.get_template(name).render(context)
+        out.append(text.rstrip() + "\n")
+    return Notes(markdown=out[0], html=out[1])
