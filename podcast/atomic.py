@@ -43,6 +43,10 @@ class Outputs:
         self._staged[path] = Path(name)
         return Path(name)
 
+    def staged(self) -> dict[Path, Path]:
+        """Final path → staged temporary path, for every file staged so far."""
+        return dict(self._staged)
+
     def write_text(self, path: Path, text: str) -> None:
         """Stage *text* (UTF-8, Unix newlines) for *path*."""
         self.stage(path).write_bytes(text.encode("utf-8"))

@@ -6,23 +6,25 @@ has succeeded, so a failed build never leaves a partial file or replaces a good 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from podcast import audio
+from podcast import __version__, audio
 from podcast.assemble import Mix, mix
 from podcast.atomic import Outputs
 from podcast.cache import ClipCache
 from podcast.chapters import Chapter, Tags, chapters_for, chapters_json, write_id3
 from podcast.engines import registry
 from podcast.engines.base import Engine, Voice
-from podcast.errors import AudioError, EngineUnavailable, InputError, Problem
-from podcast.issue import Issue, load_issue
+from podcast.errors import AudioError, EngineUnavailable, InputError
 from podcast.notes import render_notes
+from podcast.project import Project, load, voice_problems
 from podcast.report import Reporter, Silent
-from podcast.script import Script, render
-from podcast.show import Show, find_show, load_show
+from podcast.show import PACKAGE_DIR, Show
 from podcast.synthesize import Policy, SegmentPlan, plan, run
 from podcast.transcript import captions, to_srt, to_vtt
 
@@ -37,6 +39,8 @@ class BuildOptions:
     engine: str | None = None
     cache_dir: Path | None = None
     concurrency: int | None = None
+    skip_up_to_date: bool = False
+    """Leave an episode alone when its outputs were built from exactly these inputs."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class BuildReport:
     loudness: audio.Loudness
     outputs: list[Path] = field(default_factory=list)
     fallback_reason: str | None = None
+    skipped: bool = False
 
     def as_json(self) -> dict[str, object]:
         """The ``--json`` report."""
@@ -76,34 +81,20 @@ class BuildReport:
                          "true_peak_dbtp": self.loudness.true_peak_db,
                          "range_lu": self.loudness.range_lu},
             "outputs": [str(p) for p in self.outputs],
+            "skipped": self.skipped,
         }
 
-
-@dataclass(frozen=True)
-class Project:
-    """An issue with its show, rendered: everything known before any audio is made."""
-
-    issue: Issue
-    show: Show
-    script: Script
-
-
-def load(issue_file: Path) -> Project:
-    """Load the issue and its show, and render the script (raises InputError)."""
-    problems: list[Problem] = []
-    issue: Issue | None = None
-    show = Show()
-    try:
-        issue = load_issue(issue_file)
-    except InputError as exc:
-        problems += exc.problems
-    try:
-        show = load_show(find_show(issue_file))
-    except InputError as exc:
-        problems += exc.problems
-    if problems or issue is None:
-        raise InputError(problems)
-    return Project(issue, show, render(issue, show))
+    @classmethod
+    def from_json(cls, data: dict[str, Any], *, skipped: bool = False) -> BuildReport:
+        """A report read back from :meth:`as_json`."""
+        loud = data["loudness"]
+        seg = data["segments"]
+        chapters = [Chapter(f"chapter-{i}", c["title"], c["start_s"], c["end_s"], c["url"])
+                    for i, c in enumerate(data["chapters"])]
+        return cls(Path(data["mp3"]), data["duration_s"], data["engine"], chapters,
+                   SegmentCounts(seg["total"], seg["synthesized"], seg["cached"]),
+                   audio.Loudness(loud["integrated_lufs"], loud["true_peak_dbtp"], loud["range_lu"]),
+                   [Path(p) for p in data["outputs"]], data.get("fallback_reason"), skipped)
 
 
 def output_dir(project: Project, options: BuildOptions) -> Path:
@@ -112,7 +103,7 @@ def output_dir(project: Project, options: BuildOptions) -> Path:
         return options.out_dir
     if project.show.output.dir:
         return project.show.output.dir
-    return Path("audio") / project.issue.file.resolve().parent.name
+    return Path("audio") / project.show_name
 
 
 def choose_engine(project: Project, options: BuildOptions,
@@ -142,32 +133,6 @@ def choose_engine(project: Project, options: BuildOptions,
     return engine, voice, fallback_reason
 
 
-def check_voices(project: Project, engine: Engine, plans: list[SegmentPlan]) -> None:
-    """Every voice the plans use must exist for *engine*: checked before any synthesis."""
-    problems: list[Problem] = []
-    seen: set[str] = set()
-    for p in plans:
-        for part in p.parts:
-            name = part.request.voice.name
-            if name in seen:
-                continue
-            seen.add(name)
-            problem = engine.check_voice(name)
-            if problem is None:
-                continue
-            entry = p.segment.entry
-            if entry is not None and p.segment.voice and name in dict(p.segment.voice.names).values():
-                line = project.issue.entries[entry - 1].line
-                problems.append(Problem(project.issue.file, line, 1,
-                                        f"entries[{entry}].voice.{engine.name}", problem))
-            else:
-                where = project.show.file or project.issue.file
-                field = f"voices.{engine.name}"
-                problems.append(Problem(where, *project.show.locate(field), field, problem))
-    if problems:
-        raise InputError(problems)
-
-
 def _unavailable(name: str, show: Show) -> str | None:
     """Why engine *name* cannot be used now, or None when it can."""
     try:
@@ -183,18 +148,29 @@ def build(issue_file: Path, options: BuildOptions | None = None,
     """Build one episode; returns what was written."""
     options = options or BuildOptions()
     reporter = reporter or Silent()
-    project = load(issue_file)
+    project, warnings = load(issue_file, options.engine)
+    for warning in warnings:
+        reporter.warn(str(warning))
     engine, voice, fallback_reason = choose_engine(project, options, reporter)
+    problems = voice_problems(project, engine)  # again, now against the service's own list
+    if problems:
+        raise InputError(problems)
     plans = plan(project.script, engine, voice)
-    check_voices(project, engine, plans)
+    out = output_dir(project, options)
+    stem = project.issue.stem
+    manifest = out / MANIFEST_DIR / f"{stem}.json"
+    fingerprint = input_fingerprint(project, engine, plans)
+    if options.skip_up_to_date:
+        accepted = {fingerprint, _primary_fingerprint(project, options, engine)}
+        previous = up_to_date(manifest, accepted)
+        if previous is not None:
+            return previous
     cache = ClipCache(options.cache_dir)
     synthesis = run(plans, engine, cache, policy=policy_for(project.show, engine, options),
                     reporter=reporter)
     reporter.stage("mix")
     episode = mix(plans, synthesis, project.show)
     chapters = chapters_for(project.script, episode)
-    out = output_dir(project, options)
-    stem = project.issue.stem
     mp3 = out / f"{stem}.mp3"
     reporter.stage("encode")
     with Outputs() as outputs:
@@ -210,11 +186,68 @@ def build(issue_file: Path, options: BuildOptions | None = None,
                              episode.duration_s)
         outputs.write_text(out / f"{stem}.md", notes.markdown)
         outputs.write_text(out / f"{stem}.html", notes.html)
-        written = outputs.commit(mtime=source_date_epoch())
-    total = sum(len(p.parts) for p in plans)
-    counts = SegmentCounts(total, synthesis.synthesized, total - synthesis.synthesized)
-    return BuildReport(mp3, episode.duration_s, engine.name, chapters, counts, loudness, written,
-                       fallback_reason)
+        total = sum(len(p.parts) for p in plans)
+        counts = SegmentCounts(total, synthesis.synthesized, total - synthesis.synthesized)
+        report = BuildReport(mp3, episode.duration_s, engine.name, chapters, counts, loudness,
+                             list(outputs.staged()), fallback_reason)
+        outputs.write_text(manifest, json.dumps({
+            "fingerprint": fingerprint, "report": report.as_json(),
+            "outputs": {p.name: _sha256(outputs.staged()[p]) for p in outputs.staged()},
+        }, indent=2, ensure_ascii=False) + "\n")
+        outputs.commit(mtime=source_date_epoch())
+    return report
+
+
+MANIFEST_DIR = ".podcast"
+
+
+def input_fingerprint(project: Project, engine: Engine, plans: list[SegmentPlan]) -> str:
+    """A hash of everything that goes into the outputs (the clips by their cache keys)."""
+    show = project.show
+    digest = hashlib.sha256()
+    for part in (__version__, engine.name, engine.version(), repr(show), repr(project.issue),
+                 repr(project.script), *[p.key for plan_ in plans for p in plan_.parts]):
+        digest.update(part.encode() + b"\0")
+    assets = [show.music.intro, show.music.outro, show.cover]
+    folders = [show.templates, PACKAGE_DIR / "templates" / "notes"]
+    assets += [f for folder in folders if folder for f in sorted(folder.glob("*.j2"))]
+    for asset in assets:
+        digest.update(_sha256(asset).encode() if asset and asset.is_file() else b"-")
+    return digest.hexdigest()
+
+
+def _primary_fingerprint(project: Project, options: BuildOptions, used: Engine) -> str:
+    """Fingerprint with the show's first-choice engine (so a fallback build keeps good episodes)."""
+    name = options.engine or project.show.engine
+    if name == used.name:
+        return ""
+    engine = registry.get(name, **project.show.options_for(name))
+    voice = project.show.voice_spec(name).resolve(engine.default_voice(project.script.language))
+    return input_fingerprint(project, engine, plan(project.script, engine, voice))
+
+
+def up_to_date(manifest: Path, fingerprints: set[str]) -> BuildReport | None:
+    """The stored report when *manifest* matches one of *fingerprints* and every output is
+    still there, byte for byte; else None."""
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if data.get("fingerprint") not in fingerprints:
+        return None
+    for name, digest in data.get("outputs", {}).items():
+        path = manifest.parent.parent / name
+        if not path.is_file() or _sha256(path) != digest:
+            return None
+    return BuildReport.from_json(data["report"], skipped=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def policy_for(show: Show, engine: Engine, options: BuildOptions) -> Policy:

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import time
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -119,6 +120,30 @@ class ClipCache:
         if folder.is_dir():
             for path in sorted(folder.glob("*/*.json")):
                 yield path.stem
+
+    def prune(self, keep: set[str] | None = None, older_than_days: float | None = None,
+              now: float | None = None) -> tuple[int, int]:
+        """Remove entries not in *keep* and/or not used for *older_than_days* (both must hold
+        when both are given); returns (entries removed, bytes freed)."""
+        if keep is None and older_than_days is None:
+            return 0, 0
+        cutoff = (now if now is not None else time.time()) - (older_than_days or 0) * 86400
+        removed = freed = 0
+        for key in list(self.keys()):
+            wav_path, meta_path = self._paths(key)
+            try:
+                last_use = wav_path.stat().st_mtime
+            except OSError:
+                last_use = 0.0
+            unused = keep is None or key not in keep
+            old = older_than_days is None or last_use < cutoff
+            if unused and old:
+                for path in (wav_path, meta_path):
+                    with contextlib.suppress(OSError):
+                        freed += path.stat().st_size
+                        path.unlink()
+                removed += 1
+        return removed, freed
 
     def stats(self) -> CacheStats:
         """Number of entries and bytes used."""

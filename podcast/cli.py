@@ -3,15 +3,21 @@ errors to exit codes: 0 success, 2 invalid input (one line per problem), 1 anyth
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from podcast import __version__
 from podcast.errors import InputError, PodcastError
+
+if TYPE_CHECKING:
+    from podcast.build import BuildOptions, BuildReport
 
 app = typer.Typer(
     name="podcast",
@@ -19,9 +25,18 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
+cache_app = typer.Typer(help="Inspect and prune the segment cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
 
 T = TypeVar("T")
+
+CacheDir = Annotated[Path | None, typer.Option(
+    "--cache-dir", help="Segment cache folder [default: $PODCAST_CACHE_DIR or the user cache].")]
+EngineOpt = Annotated[str | None, typer.Option("--engine", help="TTS engine for this run.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors, warnings and the result.")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Retries, stage timings and details.")]
 
 
 def _err(message: str) -> None:
@@ -44,16 +59,17 @@ def _guard(action: Callable[[], T]) -> T:
         raise typer.Exit(130) from None
 
 
-class _Lines:
-    """Plain progress lines on stderr (for logs and pipes)."""
+class Lines:
+    """Progress as plain lines on stderr: for CI logs and pipes."""
 
-    def __init__(self, quiet: bool = False) -> None:
-        self.quiet = quiet
-        self.total = 0
-        self.done = 0
+    def __init__(self, quiet: bool = False, verbose: bool = False) -> None:
+        self.quiet, self.verbose = quiet, verbose
+        self.total = self.done = 0
+        self._stage_started = time.monotonic()
+        self._stage = ""
 
     def warn(self, message: str) -> None:
-        _err(f"WARNING: {message}")
+        _err(message if ": warning: " in message else f"WARNING: {message}")
 
     def start(self, total: int) -> None:
         self.total, self.done = total, 0
@@ -64,12 +80,65 @@ class _Lines:
             _err(f"[{self.done}/{self.total}] {segment_id}: {'cached' if cached else 'synthesized'}")
 
     def stage(self, name: str) -> None:
+        self._timing()
+        self._stage, self._stage_started = name, time.monotonic()
         if not self.quiet:
             _err(f"{name}...")
 
     def note(self, message: str) -> None:
-        if not self.quiet:
+        if self.verbose:
             _err(message)
+
+    def finish(self) -> None:
+        self._timing()
+
+    def _timing(self) -> None:
+        if self.verbose and self._stage:
+            _err(f"  {self._stage} took {time.monotonic() - self._stage_started:.1f} s")
+
+
+class Bars(Lines):
+    """Progress bars on a terminal (rich, through typer)."""
+
+    def __init__(self, verbose: bool = False) -> None:
+        super().__init__(False, verbose)
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+        self.task: Any = None
+
+    def warn(self, message: str) -> None:
+        self.progress.console.print(message if ": warning: " in message else f"WARNING: {message}",
+                                    markup=False, highlight=False)
+
+    def start(self, total: int) -> None:
+        self.progress.start()
+        self.task = self.progress.add_task("synthesizing", total=total)
+
+    def step(self, segment_id: str, cached: bool) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, advance=1, description=f"synthesizing {segment_id}")
+
+    def stage(self, name: str) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, description=name)
+        super().stage(name) if self.verbose else None
+
+    def note(self, message: str) -> None:
+        if self.verbose:
+            self.progress.console.print(message, markup=False, highlight=False)
+
+    def finish(self) -> None:
+        self.progress.stop()
+        super().finish()
+
+
+def _reporter(quiet: bool, verbose: bool, machine: bool = False) -> Lines:
+    if quiet or machine:
+        return Lines(quiet=True, verbose=verbose and not machine)
+    return Bars(verbose) if sys.stderr.isatty() else Lines(verbose=verbose)
 
 
 def _version(value: bool) -> None:
@@ -86,25 +155,172 @@ def _main(
     """Turn one YAML file per issue into a finished podcast episode."""
 
 
+def _summary(report: BuildReport) -> None:
+    minutes, seconds = divmod(int(report.duration_s + 0.5), 60)
+    seg = report.segments
+    if report.skipped:
+        _err(f"up to date: {report.mp3}")
+        return
+    _err(f"built {report.mp3.name}: {minutes}:{seconds:02d}, {seg.total} segments "
+         f"({seg.synthesized} synthesized, {seg.cached} from cache), engine {report.engine}, "
+         f"{report.loudness.integrated_lufs:.1f} LUFS, {report.loudness.true_peak_db:.1f} dBTP")
+    for path in report.outputs:
+        _err(f"  {path}")
+
+
 @app.command()
 def build(
-    issue: Annotated[Path, typer.Argument(help="Issue YAML file.", show_default=False)],
+    target: Annotated[Path, typer.Argument(help="Issue YAML file, or a show folder.", show_default=False)],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder.")] = None,
-    engine: Annotated[str | None, typer.Option(help="TTS engine for this build.")] = None,
-    cache_dir: Annotated[Path | None, typer.Option(
-        help="Segment cache folder [default: $PODCAST_CACHE_DIR or the user cache].")] = None,
+    engine: EngineOpt = None,
+    cache_dir: CacheDir = None,
+    concurrency: Annotated[int | None, typer.Option(min=1, max=32,
+                                                    help="Parallel engine requests.")] = None,
+    latest: Annotated[bool, typer.Option("--latest", help="With a show folder: only the newest issue.")]
+    = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
-    """Build ISSUE into <stem>.mp3 (with chapters and sidecar files) and print its path."""
+    """Build an episode (MP3, chapters, transcripts, show notes) and print the MP3's path.
+
+    Given a show folder, build every issue in it that is out of date (or, with --latest,
+    the newest issue).
+    """
     from podcast.build import BuildOptions
+
+    options = BuildOptions(out_dir=out, engine=engine, cache_dir=cache_dir, concurrency=concurrency)
+    if target.is_dir():
+        _build_folder(target, options, latest, as_json, quiet, verbose)
+        return
+    if latest:
+        _err("error: --latest needs a show folder")
+        raise typer.Exit(2)
+    report = _build_one(target, options, as_json, quiet, verbose)
+    typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2) if as_json else str(report.mp3))
+
+
+def _build_one(issue: Path, options: BuildOptions, as_json: bool, quiet: bool,
+               verbose: bool) -> BuildReport:
     from podcast.build import build as run_build
 
-    options = BuildOptions(out_dir=out, engine=engine, cache_dir=cache_dir)
-    report = _guard(lambda: run_build(issue, options, _Lines(quiet=as_json)))
-    if as_json:
-        typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    reporter = _reporter(quiet, verbose, as_json)
+    try:
+        report = _guard(lambda: run_build(issue, options, reporter))
+    finally:
+        reporter.finish()
+    if not (quiet or as_json):
+        _summary(report)
+    return report
+
+
+def _build_folder(folder: Path, options: BuildOptions, latest: bool, as_json: bool, quiet: bool,
+                  verbose: bool) -> None:
+    from dataclasses import replace
+
+    from podcast.catalog import issue_files
+    from podcast.catalog import latest as newest
+
+    if latest:
+        found = newest(folder)
+        issues = [found] if found else []
     else:
-        typer.echo(str(report.mp3))
+        issues = issue_files(folder)
+        options = replace(options, skip_up_to_date=True)
+    if not issues:
+        _err(f"error: no issue files in {folder}")
+        raise typer.Exit(2)
+    reports = [_build_one(issue, options, as_json, quiet, verbose) for issue in issues]
+    if as_json:
+        typer.echo(json.dumps([r.as_json() for r in reports], ensure_ascii=False, indent=2))
+    else:
+        for report in reports:
+            typer.echo(str(report.mp3))
+
+
+@app.command()
+def validate(
+    issues: Annotated[list[Path], typer.Argument(help="Issue YAML files.", show_default=False)],
+    strict: Annotated[bool, typer.Option(help="Warnings fail too.")] = False,
+    engine: EngineOpt = None,
+) -> None:
+    """Report every problem of each issue (and its show) as FILE:LINE:COLUMN: FIELD: message."""
+    from podcast.project import check
+
+    failed = False
+    for path in issues:
+        project, problems = check(path, engine)
+        for problem in problems:
+            _err(str(problem))
+        bad = [p for p in problems if p.severity == "error" or strict]
+        failed = failed or bool(bad)
+        if not bad and project is not None:
+            warnings = len(problems)
+            typer.echo(f"{path}: ok ({len(project.script.segments)} segments"
+                       f"{f', {warnings} warnings' if warnings else ''})")
+    if failed:
+        raise typer.Exit(2)
+
+
+@app.command()
+def script(
+    issue: Annotated[Path, typer.Argument(help="Issue YAML file.", show_default=False)],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text, json or md.")] = "text",
+    engine: EngineOpt = None,
+) -> None:
+    """Print the narration exactly as it will be spoken: segment id, chapter, voice, text."""
+    from podcast.narration import narration, to_markdown, to_text
+
+    if fmt not in ("text", "json", "md"):
+        _err(f"error: --format must be text, json or md, not {fmt!r}")
+        raise typer.Exit(2)
+    lines = _guard(lambda: narration(issue, engine))
+    if fmt == "json":
+        typer.echo(json.dumps([line.as_json() for line in lines], ensure_ascii=False, indent=2))
+    else:
+        typer.echo(to_markdown(lines) if fmt == "md" else to_text(lines), nl=False)
+
+
+@app.command()
+def preview(
+    issue: Annotated[Path, typer.Argument(help="Issue YAML file.", show_default=False)],
+    segment: Annotated[str, typer.Argument(help="Segment id, 1-based index, or the start of a title.",
+                                           show_default=False)],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (.wav or .mp3).")] = None,
+    play: Annotated[bool, typer.Option("--play", help="Play it through a player on this machine.")]
+    = False,
+    engine: EngineOpt = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Synthesize one segment only and write it as audio; print its path and duration."""
+    from podcast.build import BuildOptions
+    from podcast.preview import play as play_file
+    from podcast.preview import preview as run_preview
+
+    options = BuildOptions(engine=engine, cache_dir=cache_dir)
+    result = _guard(lambda: run_preview(issue, segment, out, options, Lines(quiet=True)))
+    state = "synthesized" if result.synthesized else "from cache"
+    typer.echo(f"{result.path}\t{result.duration_s:.2f} s\t{result.segment}\t{state}\t{result.engine}")
+    if play:
+        player = _guard(lambda: play_file(result.path))
+        _err(f"played with {player}")
+
+
+@app.command()
+def new(
+    show_dir: Annotated[Path, typer.Argument(help="Show folder.", show_default=False)],
+    date: Annotated[str | None, typer.Option(help="Issue date YYYY-MM-DD [default: a week after "
+                                                  "the newest issue].")] = None,
+) -> None:
+    """Create the next issue file from the show's skeleton and print its path."""
+    from podcast.scaffold import new_issue
+
+    try:
+        day = dt.date.fromisoformat(date) if date else None
+    except ValueError:
+        _err(f"error: --date must be YYYY-MM-DD, not {date!r}")
+        raise typer.Exit(2) from None
+    typer.echo(str(_guard(lambda: new_issue(show_dir, day))))
 
 
 @app.command()
@@ -116,13 +332,42 @@ def voices(
     from podcast.engines import registry
 
     def listing() -> None:
-        found = registry.get(engine).voices()
-        for v in found:
+        for v in registry.get(engine).voices():
             if language and not v.language.lower().startswith(language.lower()):
                 continue
             typer.echo(f"{v.name}\t{v.language}\t{v.gender}\t{v.description}")
 
     _guard(listing)
+
+
+@cache_app.command("info")
+def cache_info(cache_dir: CacheDir = None) -> None:
+    """Where the cache is, how many clips it holds and how much space they take."""
+    from podcast.cache import ClipCache
+
+    stats = ClipCache(cache_dir).stats()
+    typer.echo(f"location: {stats.location}\nentries: {stats.entries}\n"
+               f"size: {stats.bytes / 1e6:.1f} MB")
+
+
+@cache_app.command("prune")
+def cache_prune(
+    unused_in: Annotated[Path | None, typer.Option(
+        "--unused-in", help="Remove clips that no issue under this folder uses.")] = None,
+    older_than: Annotated[float | None, typer.Option(
+        "--older-than", min=0, help="Remove clips not used for this many days.")] = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Remove clips no issue uses and/or clips unused for N days (both must hold if both given)."""
+    from podcast.cache import ClipCache
+    from podcast.catalog import used_keys
+
+    if unused_in is None and older_than is None:
+        _err("error: give --unused-in FOLDER and/or --older-than DAYS")
+        raise typer.Exit(2)
+    keep = _guard(lambda: used_keys(unused_in)) if unused_in else None
+    removed, freed = ClipCache(cache_dir).prune(keep, older_than)
+    typer.echo(f"removed {removed} entries, freed {freed / 1e6:.1f} MB")
 
 
 def main() -> None:

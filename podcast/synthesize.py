@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 from podcast import qa
 from podcast.cache import ClipCache, clip_key
@@ -45,9 +46,10 @@ class Synthesis:
     cached: int = 0
 
 
-def plan(script: Script, engine: Engine, voice: Voice,
-         only: set[str] | None = None) -> list[SegmentPlan]:
-    """Requests for every segment of *script* (or only the segment ids in *only*)."""
+def plan(script: Script, engine: Engine, voice: Voice, only: set[str] | None = None,
+         lexicon: Any = None) -> list[SegmentPlan]:
+    """Requests for every segment of *script* (or only the segment ids in *only*), with the
+    text normalized for speech (the show's *lexicon* over the packaged one)."""
     version = engine.version()
     plans: list[SegmentPlan] = []
     for seg in script.segments:

@@ -181,19 +181,19 @@ def test_failed_build_keeps_the_good_mp3(small_issue: Path, tmp_path: Path,
         result_error = exc
     assert result_error is not None and "segment entry-02" in str(result_error)
     assert good.mp3.read_bytes() == before
-    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in good.outputs)
-    assert not any(p.name.startswith(".") for p in out.iterdir())  # no staged leftovers
+    assert sorted(p.name for p in out.iterdir()) == sorted([".podcast", *(p.name for p in good.outputs)])
+    assert not any(p.name.endswith(".tmp") for p in out.rglob("*"))  # no staged leftovers
 
 
-def test_engine_failure_exits_1_with_the_segment(tmp_path: Path) -> None:
+def test_unknown_engine_is_an_input_error(tmp_path: Path) -> None:
     issue = write(tmp_path / "s" / "i.yaml", """
         title: T
         date: 2024-01-01
         entries: [{title: a, summary: hello there}]
         """)
     result = run_cli("build", str(issue), "--engine", "nope")
-    assert result.returncode == 1
-    assert "unknown engine 'nope'" in result.stderr
+    assert result.returncode == 2
+    assert f"{issue}:1:1: --engine: unknown engine 'nope'" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -38,10 +38,13 @@ language: en-US
 entries:
   - title: First story
     summary: A lab released a model that writes tidy code. It is small and fast.
+    url: https://example.com/1
   - title: Second story
     summary: Another team shared a dataset of spoken questions.
+    url: https://example.com/2
   - title: Third story
     summary: A robot learned to fold towels. It still drops socks.
+    url: https://example.com/3
 """
 
 

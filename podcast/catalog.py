@@ -1,0 +1,67 @@
+"""A show folder's issues: which files are issues, the newest one, and what the cache needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from podcast.errors import InputError
+from podcast.project import check
+
+NOT_ISSUES = {"show.yaml", "lexicon.yaml", "skeleton.yaml"}
+
+
+def issue_files(folder: Path) -> list[Path]:
+    """Issue files directly in *folder* (every ``*.yaml`` but the show's own files), sorted."""
+    return sorted(p for p in folder.glob("*.yaml") if p.name not in NOT_ISSUES and not p.name.startswith("."))
+
+
+def shows_under(folder: Path) -> list[Path]:
+    """Folders at or under *folder* that hold issue files."""
+    candidates = [folder, *sorted(p for p in folder.rglob("*") if p.is_dir())]
+    return [p for p in candidates if issue_files(p)]
+
+
+def issue_date(path: Path) -> dt.date | None:
+    """The ``date`` of an issue file, read cheaply (None when it has none or does not parse)."""
+    from podcast.yamlio import load_document
+
+    try:
+        data = load_document(path).data
+    except InputError:
+        return None
+    value = data.get("date") if isinstance(data, dict) else None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def latest(folder: Path) -> Path | None:
+    """The issue with the newest date (file name breaks ties)."""
+    dated = [(issue_date(p), p) for p in issue_files(folder)]
+    known = [(d, p) for d, p in dated if d is not None]
+    return max(known, key=lambda dp: (dp[0], dp[1].name))[1] if known else None
+
+
+def used_keys(folder: Path) -> set[str]:
+    """Cache keys of every clip the issues under *folder* use, with the show's engine and its
+    fallback (computed offline; issues with errors are skipped)."""
+    from podcast.engines import registry
+    from podcast.synthesize import plan
+
+    keys: set[str] = set()
+    for show_dir in shows_under(folder):
+        for path in issue_files(show_dir):
+            project, _ = check(path)
+            if project is None:
+                continue
+            show = project.show
+            for name in filter(None, (show.engine, show.fallback)):
+                engine = registry.get(name, **show.options_for(name))
+                voice = show.voice_spec(name).resolve(engine.default_voice(project.script.language))
+                for p in plan(project.script, engine, voice):
+                    keys.update(part.key for part in p.parts)
+    return keys

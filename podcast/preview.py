@@ -1,0 +1,97 @@
+"""Hear one segment while writing: synthesize only it (or take it from the cache) and write it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from podcast import audio
+from podcast.assemble import trim
+from podcast.atomic import atomic_path
+from podcast.build import BuildOptions, choose_engine, output_dir, policy_for
+from podcast.cache import ClipCache
+from podcast.engines.base import Samples
+from podcast.errors import InputError, PodcastError, Problem
+from podcast.project import load, voice_problems
+from podcast.report import Reporter, Silent
+from podcast.synthesize import plan, run
+
+PLAYERS = ("ffplay", "mpv", "afplay", "paplay", "aplay", "play", "mpg123", "cvlc")
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    """What a preview wrote."""
+
+    path: Path
+    segment: str
+    duration_s: float
+    synthesized: int
+    engine: str
+
+
+def preview(issue_file: Path, key: str, out: Path | None = None, options: BuildOptions | None = None,
+            reporter: Reporter | None = None) -> PreviewResult:
+    """Synthesize segment *key* (id, 1-based index, or start of its title) and write it.
+
+    The file type follows *out*'s extension: ``.wav`` (default) or ``.mp3``.
+    """
+    options = options or BuildOptions()
+    reporter = reporter or Silent()
+    project, _ = load(issue_file, options.engine)
+    segment = project.script.find(key)
+    if segment is None:
+        choices = ", ".join(s.id for s in project.script.segments)
+        raise InputError([Problem(issue_file, 1, 1, "SEGMENT",
+                                  f"no segment {key!r}: use an id ({choices}), a number or a title start")])
+    engine, voice, _ = choose_engine(project, options, reporter)
+    problems = voice_problems(project, engine)
+    if problems:
+        raise InputError(problems)
+    plans = plan(project.script, engine, voice, only={segment.id})
+    synthesis = run(plans, engine, ClipCache(options.cache_dir),
+                    policy=policy_for(project.show, engine, options), reporter=reporter)
+    clips = [trim(synthesis.clips[part.key]) for part in plans[0].parts]
+    rate = clips[0].sample_rate
+    pieces: list[Samples] = []
+    for part, clip in zip(plans[0].parts, clips, strict=True):
+        pieces += [clip.samples, np.zeros(round(part.chunk.pause_after_ms * rate / 1000), np.int16)]
+    samples = np.concatenate(pieces)
+    path = out or output_dir(project, options) / "previews" / f"{project.issue.stem}.{segment.id}.wav"
+    with atomic_path(path) as tmp:
+        if path.suffix.lower() == ".mp3":
+            data = audio.as_frames(samples)
+            audio.encode_mp3(data, rate, tmp, bitrate="128k", gain_db=0.0, ceiling_db=-1.0)
+        else:
+            with wave.open(str(tmp), "wb") as w:
+                w.setnchannels(1)
+                w.setsampwidth(2)
+                w.setframerate(rate)
+                w.writeframes(samples.astype("<i2").tobytes())
+    return PreviewResult(path, segment.id, len(samples) / rate, synthesis.synthesized, engine.name)
+
+
+def find_player() -> list[str] | None:
+    """A command line that plays an audio file on this machine, or None."""
+    for name in PLAYERS:
+        exe = shutil.which(name)
+        if exe:
+            extra = {"ffplay": ["-nodisp", "-autoexit", "-loglevel", "quiet"], "mpv": ["--really-quiet"],
+                     "mpg123": ["-q"], "cvlc": ["--play-and-exit"]}.get(name, [])
+            return [exe, *extra]
+    return None
+
+
+def play(path: Path) -> str:
+    """Play *path* through a player found on the machine; what was used, or raise."""
+    command = find_player()
+    if command is None:
+        raise PodcastError(f"no audio player found (looked for {', '.join(PLAYERS)}); "
+                           f"the preview is at {path}")
+    subprocess.run([*command, str(path)], check=False)
+    return Path(command[0]).name

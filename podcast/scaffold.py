@@ -1,0 +1,107 @@
+"""``podcast new``: the next issue file of a show, from its skeleton, never overwriting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+import jinja2
+
+from podcast.catalog import issue_date, issue_files, latest
+from podcast.errors import PodcastError
+from podcast.script import template_language
+from podcast.show import SHOW_FILE, Show, load_show
+
+SKELETON = "skeleton.yaml"
+_MONTHLY = re.compile(r"^(\d{4})-(\d{2})-(\d{1,2})$")  # 2024-02-3: third issue of February 2024
+_DEFAULT = {
+    "zh": """\
+# {{ show_title }} · {{ date.year }}年{{ date.month }}月第{{ number }}期
+# 每条新闻是一个条目（entry），也是节目里的一个章节。字段说明：
+#   title    章节标题（必填）
+#   summary  这一条的播报文字（必填）。需要停顿时写 [pause 800ms]
+#   url      论文或新闻链接（http/https），会出现在节目简介里
+#   org      发布机构；name：模型或论文名；其他字段都可以在模板里使用
+title: {{ show_title }} {{ date.year }}年{{ date.month }}月第{{ number }}期
+date: {{ date.isoformat() }}        # 发布日期 YYYY-MM-DD
+language: {{ language }}
+number: {{ number }}                 # 本月第几期（开场白会念出来）
+description: 一句话介绍本期内容。     # 用于节目简介和标签
+entries:
+  - title: "模型名：一句话说明"
+    org: 某某实验室
+    name: 模型名
+    summary: >-
+      某某实验室的研究者推出了……（在这里写这一条的完整播报稿）
+    url: https://arxiv.org/abs/0000.00000
+""",
+    "en": """\
+# {{ show_title }} · {{ date.isoformat() }}
+# Each entry is one news item and one chapter of the episode. Fields:
+#   title    chapter title (required)
+#   summary  what the host says about it (required); write [pause 800ms] for a pause
+#   url      link to the paper or story (http/https), listed in the show notes
+#   org      who made it; name: the model or paper; any other field is passed to templates
+title: {{ show_title }}, {{ date.strftime("%B") }} {{ date.day }}, {{ date.year }}
+date: {{ date.isoformat() }}        # publication date, YYYY-MM-DD
+language: {{ language }}
+number: {{ number }}                 # issue number (the intro says it)
+description: One sentence about this episode.   # for show notes and tags
+entries:
+  - title: "Model name: what it does"
+    org: Some Lab
+    name: Model name
+    summary: >-
+      Researchers at Some Lab released ... (the full narration of this item)
+    url: https://arxiv.org/abs/0000.00000
+""",
+}
+
+
+def next_issue(show_dir: Path, date: dt.date | None = None) -> tuple[Path, dt.date, int]:
+    """File name, date and number of the issue after the newest one in *show_dir*."""
+    newest = latest(show_dir)
+    if date is None:
+        last = issue_date(newest) if newest else None
+        date = last + dt.timedelta(days=7) if last else dt.date.today()
+    monthly = [p for p in issue_files(show_dir) if _MONTHLY.match(p.stem)]
+    if monthly or (newest is None):
+        same_month = [int(p.stem.rsplit("-", 1)[1]) for p in monthly if p.stem.startswith(f"{date:%Y-%m}-")]
+        number = max(same_month, default=0) + 1
+        return show_dir / f"{date:%Y-%m}-{number}.yaml", date, number
+    return show_dir / f"{date.isoformat()}.yaml", date, len(issue_files(show_dir)) + 1
+
+
+def new_issue(show_dir: Path, date: dt.date | None = None) -> Path:
+    """Write the next issue file of *show_dir* from its skeleton and return its path."""
+    if not show_dir.is_dir():
+        raise PodcastError(f"{show_dir} is not a folder")
+    show_file = show_dir / SHOW_FILE
+    show = load_show(show_file if show_file.is_file() else None)
+    path, date, number = next_issue(show_dir, date)
+    if path.exists():
+        raise PodcastError(f"{path} already exists; not overwriting it (pass another --date)")
+    language = show.language or "en-US"
+    skeleton = show_dir / SKELETON
+    if skeleton.is_file():
+        source = skeleton.read_text(encoding="utf-8")
+    else:
+        source = _DEFAULT[template_language(language)]
+    text = _render(source, show, date, number, language)
+    tmp = path.with_name(f".{path.name}.new")
+    tmp.write_text(text, encoding="utf-8")
+    try:
+        os.link(tmp, path)  # atomic, and fails if the file appeared meanwhile: never overwrites
+    except FileExistsError:
+        raise PodcastError(f"{path} already exists; not overwriting it") from None
+    finally:
+        tmp.unlink()
+    return path
+
+
+def _render(source: str, show: Show, date: dt.date, number: int, language: str) -> str:
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    return env.from_string(source).render(show_title=show.title or "My Show", date=date, number=number,
+                                          language=language)
