@@ -152,7 +152,8 @@ def build(issue_file: Path, options: BuildOptions | None = None,
     for warning in warnings:
         reporter.warn(str(warning))
     engine, voice, fallback_reason = choose_engine(project, options, reporter)
-    problems = voice_problems(project, engine)  # again, now against the service's own list
+    # again, now that a reachable service has told us its own voice list
+    problems = voice_problems(project.show, engine, project.script.language, project)
     if problems:
         raise InputError(problems)
     plans = plan(project.script, engine, voice)

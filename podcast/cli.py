@@ -302,8 +302,10 @@ def preview(
     state = "synthesized" if result.synthesized else "from cache"
     typer.echo(f"{result.path}\t{result.duration_s:.2f} s\t{result.segment}\t{state}\t{result.engine}")
     if play:
-        player = _guard(lambda: play_file(result.path))
-        _err(f"played with {player}")
+        try:
+            _err(f"played with {play_file(result.path)}")
+        except PodcastError as exc:
+            _err(str(exc))
 
 
 @app.command()

@@ -36,6 +36,7 @@ class Entry:
     name: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     line: int = 1
+    column: int = 1
     voice: VoiceOverride | None = None
 
     def context(self) -> dict[str, Any]:
@@ -128,9 +129,9 @@ def _read_entry(r: Reader, i: int, item: Any) -> Entry | None:
     extra = {k: v for k, v in item.items() if k not in ENTRY_KEYS}
     if title is None or summary is None:
         return None
-    line = r.doc.where(path)[0]
+    line, column = r.doc.where(path)
     return Entry(title=title, summary=summary, url=url, org=org, name=name, fields=extra, line=line,
-                 voice=voice)
+                 column=column, voice=voice)
 
 
 def _read_voice(r: Reader, path: tuple[str | int, ...]) -> VoiceOverride | None:

@@ -49,7 +49,8 @@ def narration(issue_file: Path, engine_name: str | None = None) -> list[Line]:
 
 def to_text(lines: list[Line]) -> str:
     """Plain text: a header line per segment, then its text."""
-    return "".join(f"[{ln.id}] {ln.chapter} ({ln.voice})\n{ln.text}\n\n" for ln in lines)
+    return "".join(f"{i}. [{ln.id}] {ln.chapter} ({ln.voice})\n{ln.text}\n\n"
+                   for i, ln in enumerate(lines, start=1))
 
 
 def to_markdown(lines: list[Line]) -> str:

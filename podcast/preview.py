@@ -50,7 +50,7 @@ def preview(issue_file: Path, key: str, out: Path | None = None, options: BuildO
         raise InputError([Problem(issue_file, 1, 1, "SEGMENT",
                                   f"no segment {key!r}: use an id ({choices}), a number or a title start")])
     engine, voice, _ = choose_engine(project, options, reporter)
-    problems = voice_problems(project, engine)
+    problems = voice_problems(project.show, engine, project.script.language, project)
     if problems:
         raise InputError(problems)
     plans = plan(project.script, engine, voice, only={segment.id})

@@ -61,13 +61,15 @@ def check(issue_file: Path, engine: str | None = None) -> tuple[Project | None, 
         except InputError as exc:
             problems += exc.problems
     if issue is None or errors(problems):
+        language = (issue.detected_language() if issue else None) or show.language or "en-US"
+        problems += _engine_problems(show, issue_file, engine, language, None)
         return None, _sorted(problems)
     try:
         script = render(issue, show)
     except InputError as exc:
         return None, _sorted(problems + exc.problems)
     project = Project(issue, show, script)
-    problems += _engine_problems(project, engine)
+    problems += _engine_problems(show, issue_file, engine, script.language, project)
     problems += _warnings(project)
     return (None if errors(problems) else project), _sorted(problems)
 
@@ -84,31 +86,31 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (str(p.file), p.line, p.column))
 
 
-def _engine_problems(project: Project, chosen: str | None) -> list[Problem]:
+def _engine_problems(show: Show, issue_file: Path, chosen: str | None, language: str,
+                     project: Project | None) -> list[Problem]:
     """Unknown engines, and voices an engine cannot use (checked offline)."""
-    show = project.show
-    where = show.file or project.issue.file
     out: list[Problem] = []
     wanted = [("engine", chosen or show.engine)] + ([("fallback", show.fallback)] if show.fallback else [])
     for field, name in wanted:
         try:
             engine = registry.get(name, **show.options_for(name))
         except EngineUnavailable as exc:
-            line, col = show.locate(field) if show.file and not chosen else (1, 1)
             hint = did_you_mean(name, registry.names())
-            out.append(Problem(where if not chosen else project.issue.file, line, col,
-                               field if not chosen else "--engine", f"{exc}{hint}"))
+            if chosen and field == "engine":
+                out.append(Problem(issue_file, 1, 1, "--engine", f"{exc}{hint}"))
+            else:
+                out.append(Problem(show.file or issue_file, *show.locate(field), field, f"{exc}{hint}"))
             continue
-        out += voice_problems(project, engine)
+        out += voice_problems(show, engine, language, project)
     return out
 
 
-def voice_problems(project: Project, engine: Engine) -> list[Problem]:
-    """Voices (the show's and the entries' own) that *engine* cannot use, located."""
-    show = project.show
+def voice_problems(show: Show, engine: Engine, language: str, project: Project | None) -> list[Problem]:
+    """Voices (the show's, and the entries' own when *project* is given) that *engine* cannot
+    use, located in their files."""
     names: dict[str, int | None] = {
-        show.voice_spec(engine.name).resolve(engine.default_voice(project.script.language)).name: None}
-    for seg in project.script.segments:
+        show.voice_spec(engine.name).resolve(engine.default_voice(language)).name: None}
+    for seg in project.script.segments if project else ():
         for eng, voice in seg.voice.names if seg.voice else ():
             if eng == engine.name:
                 names.setdefault(voice, seg.entry)
@@ -117,14 +119,14 @@ def voice_problems(project: Project, engine: Engine) -> list[Problem]:
         problem = engine.check_voice(voice)
         if problem is None:
             continue
-        if entry is None:
+        if entry is None or project is None:
             field_name = f"voices.{engine.name}"
-            out.append(Problem(show.file or project.issue.file, *show.locate(field_name), field_name,
-                               problem))
+            file = show.file or (project.issue.file if project else Path("show.yaml"))
+            out.append(Problem(file, *show.locate(field_name), field_name, problem))
         else:
-            line = project.issue.entries[entry - 1].line
-            out.append(Problem(project.issue.file, line, 1, f"entries[{entry}].voice.{engine.name}",
-                               problem))
+            item = project.issue.entries[entry - 1]
+            out.append(Problem(project.issue.file, item.line, item.column,
+                               f"entries[{entry}].voice.{engine.name}", problem))
     return out
 
 
@@ -134,7 +136,7 @@ def _warnings(project: Project) -> list[Problem]:
     issue = project.issue
     for i, entry in enumerate(issue.entries, start=1):
         if entry.url is None:
-            out.append(Problem(issue.file, entry.line, 1, f"entries[{i}].url",
+            out.append(Problem(issue.file, entry.line, entry.column, f"entries[{i}].url",
                                "no link: the show notes will have none for this entry", "warning"))
     if not issue.language and not project.show.language:
         out.append(Problem(issue.file, 1, 1, "language",

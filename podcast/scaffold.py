@@ -66,8 +66,11 @@ def next_issue(show_dir: Path, date: dt.date | None = None) -> tuple[Path, dt.da
     if date is None:
         last = issue_date(newest) if newest else None
         date = last + dt.timedelta(days=7) if last else dt.date.today()
+    for existing in issue_files(show_dir):
+        if issue_date(existing) == date:
+            raise PodcastError(f"{existing} is already the issue for {date}; not writing another")
     monthly = [p for p in issue_files(show_dir) if _MONTHLY.match(p.stem)]
-    if monthly or (newest is None):
+    if monthly:
         same_month = [int(p.stem.rsplit("-", 1)[1]) for p in monthly if p.stem.startswith(f"{date:%Y-%m}-")]
         number = max(same_month, default=0) + 1
         return show_dir / f"{date:%Y-%m}-{number}.yaml", date, number

@@ -170,7 +170,7 @@ class Reader:
         text = self.string(path)
         if text is None:
             return None
-        allowed = sorted(options)
+        allowed = list(options)
         if text not in allowed:
             self.doc.add(path, f"unknown value {text!r}{did_you_mean(text, allowed)}; "
                          f"choose one of: {', '.join(allowed)}")

@@ -1,0 +1,249 @@
+"""The producer's loop, through the real CLI: validate, script, preview, new, incremental
+builds, batch builds and the cache commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from podcast.cli import app
+from tests.conftest import SAMPLE, CountingEngine, decode, run_cli, write
+
+runner = CliRunner()
+
+SHOW = """
+title: Test Weekly
+language: en-US
+engine: counting
+music: {intro: none, outro: none}
+"""
+
+ISSUE = """
+title: Test Weekly 1
+date: 2024-03-04
+entries:
+  - title: Robots
+    summary: A robot learned to fold towels. It still drops socks.
+    url: https://example.com/robots
+  - title: Speech
+    summary: A new speech model sounds calm and clear.
+    url: https://example.com/speech
+  - title: Code
+    summary: A small model writes tidy code.
+    url: https://example.com/code
+"""
+
+
+def _show(tmp_path: Path) -> Path:
+    write(tmp_path / "show" / "show.yaml", SHOW)
+    return write(tmp_path / "show" / "2024-03-04.yaml", ISSUE)
+
+
+def test_validate_reports_every_mistake_with_its_line(tmp_path: Path) -> None:
+    write(tmp_path / "s" / "show.yaml", """
+        title: Broken Show
+        engine: espeek
+        voices:
+          espeak: {name: no-such-voice}
+        music:
+          intro: missing.mp3
+        output: {bitrate: 100k}
+        """)
+    issue = write(tmp_path / "s" / "bad.yaml", """
+        titel: Oops
+        date: 2024-13-01
+        entries:
+          - title: One
+            summary: ""
+            url: not-a-url
+          - title: Two
+            sumary: typo
+            summary: fine
+          - summary: no title
+        """)
+    result = runner.invoke(app, ["validate", str(issue)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    show = tmp_path / "s" / "show.yaml"
+    assert lines == [
+        f"{issue}:1:1: titel: unknown field (did you mean 'title'?)",
+        f"{issue}:1:1: title: required field is missing",
+        f"{issue}:2:7: date: is not a real date: month must be in 1..12",
+        f"{issue}:5:14: entries[1].summary: must not be empty",
+        f"{issue}:6:10: entries[1].url: must be an http:// or https:// URL, got 'not-a-url'",
+        f"{issue}:8:5: entries[2].sumary: warning: unknown field (did you mean 'summary'?); "
+        "extra fields are passed to templates",
+        f"{issue}:10:5: entries[3].title: required field is missing",
+        f"{show}:2:9: engine: unknown engine 'espeek'; installed engines: edge, espeak "
+        "(did you mean 'espeak'?)",
+        f"{show}:6:10: music.intro: file not found: {(tmp_path / 's' / 'missing.mp3').resolve()}",
+        f"{show}:7:19: output.bitrate: unknown value '100k' (did you mean '160k'?); "
+        "choose one of: 64k, 96k, 112k, 128k, 160k, 192k, 256k, 320k",
+    ]
+
+
+def test_validate_reports_template_and_voice_errors(tmp_path: Path) -> None:
+    write(tmp_path / "t" / "templates" / "outro.j2", "Bye from {{ show.host }}!\n")
+    write(tmp_path / "t" / "show.yaml", "language: en-US\ntemplates: templates\nvoices:\n  espeak: nope\n")
+    issue = write(tmp_path / "t" / "i.yaml", ISSUE)
+    result = run_cli("validate", str(issue))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == [f"{tmp_path / 't' / 'templates' / 'outro.j2'}:1:1: template outro.j2: "
+                     "while rendering outro: 'dict object' has no attribute 'host'"]
+
+
+def test_validate_warnings_pass_unless_strict(tmp_path: Path) -> None:
+    issue = write(tmp_path / "w" / "i.yaml", ISSUE.replace("    url: https://example.com/code\n", ""))
+    ok = run_cli("validate", str(issue))
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip() == f"{issue}: ok (5 segments, 2 warnings)"
+    assert f"{issue}:10:5: entries[3].url: warning: no link" in ok.stderr
+    strict = run_cli("validate", "--strict", str(issue))
+    assert strict.returncode == 2
+
+
+def test_build_runs_the_same_validation(tmp_path: Path) -> None:
+    issue = write(tmp_path / "v" / "i.yaml", ISSUE.replace("date: 2024-03-04", "date: 2024-02-30"))
+    result = run_cli("build", str(issue))
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith(f"{issue}:2:7: date: ")
+
+
+def test_script_json_is_the_spoken_narration(tmp_path: Path, counting: CountingEngine) -> None:
+    issue = _show(tmp_path)
+    result = runner.invoke(app, ["script", str(issue), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    lines = json.loads(result.stdout)
+    assert [ln["id"] for ln in lines] == ["intro", "entry-01", "entry-02", "entry-03", "outro"]
+    assert all(set(ln) == {"id", "chapter", "voice", "text"} for ln in lines)
+    assert lines[1] == {"id": "entry-01", "chapter": "Robots", "voice": "en-us",
+                        "text": "First up: A robot learned to fold towels. It still drops socks."}
+    assert counting.calls == []  # nothing is synthesized
+    text = runner.invoke(app, ["script", str(issue)]).stdout
+    assert "2. [entry-01] Robots (en-us)\nFirst up: A robot" in text
+    md = runner.invoke(app, ["script", str(issue), "-f", "md"]).stdout
+    assert "## Robots\n\n*entry-01 · en-us*\n\n" in md
+
+
+def test_preview_synthesizes_exactly_one_segment(tmp_path: Path, counting: CountingEngine) -> None:
+    issue = _show(tmp_path)
+    out = tmp_path / "one.wav"
+    first = runner.invoke(app, ["preview", str(issue), "Speech", "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    assert counting.calls == [("Also this week: A new speech model sounds calm and clear.",)]
+    path, seconds, seg, state, engine = first.stdout.strip().split("\t")
+    assert (Path(path), seg, state, engine) == (out, "entry-02", "synthesized", "counting")
+    assert 1.0 < float(seconds.split()[0]) < 6.0 and out.stat().st_size > 20000
+    # by id and by index, the same segment; now cached: no engine call
+    counting.calls.clear()
+    for key in ("entry-02", "3"):
+        again = runner.invoke(app, ["preview", str(issue), key, "--out", str(out)])
+        assert again.exit_code == 0 and again.stdout.split("\t")[3] == "from cache"
+    assert counting.calls == []
+    missing = runner.invoke(app, ["preview", str(issue), "nothing-like-this"])
+    assert missing.exit_code == 2 and "no segment 'nothing-like-this'" in missing.stderr
+
+
+def test_preview_play_says_when_no_player_is_found(tmp_path: Path, counting: CountingEngine) -> None:
+    issue = _show(tmp_path)
+    env_path = os.environ["PATH"]
+    os.environ["PATH"] = str(tmp_path / "empty-bin")
+    try:
+        result = runner.invoke(app, ["preview", str(issue), "1", "--play", "--out", str(tmp_path / "a.mp3")])
+    finally:
+        os.environ["PATH"] = env_path
+    assert result.exit_code == 0, result.output
+    assert "no audio player found" in result.stderr
+    assert len(decode(tmp_path / "a.mp3")) > 44100  # the preview is written all the same
+
+
+def test_editing_one_entry_resynthesizes_only_it(tmp_path: Path, counting: CountingEngine) -> None:
+    issue = _show(tmp_path)
+    out = tmp_path / "out"
+    first = runner.invoke(app, ["build", str(issue), "--out", str(out), "--json"])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["segments"] == {"total": 5, "synthesized": 5, "cached": 0}
+    issue.write_text(issue.read_text().replace("sounds calm and clear", "sounds warm"), encoding="utf-8")
+    counting.calls.clear()
+    second = runner.invoke(app, ["build", str(issue), "--out", str(out)])
+    assert second.exit_code == 0, second.output
+    assert counting.calls == [("Also this week: A new speech model sounds warm.",)]
+    assert "5 segments (1 synthesized, 4 from cache)" in second.stderr
+    assert str(out / "2024-03-04.mp3") in second.stderr and str(out / "2024-03-04.vtt") in second.stderr
+
+
+def test_quiet_prints_only_the_result(tmp_path: Path, counting: CountingEngine) -> None:
+    issue = _show(tmp_path)
+    result = runner.invoke(app, ["build", str(issue), "--out", str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == 0
+    assert result.stderr == "" and result.stdout.strip() == str(tmp_path / "o" / "2024-03-04.mp3")
+    verbose = runner.invoke(app, ["build", str(issue), "--out", str(tmp_path / "o"), "--verbose"])
+    assert "encode took" in verbose.stderr and "[5/5] outro: cached" in verbose.stderr
+
+
+def test_new_scaffolds_the_next_issue_and_never_overwrites(tmp_path: Path) -> None:
+    show = tmp_path / "weekly"
+    write(show / "show.yaml", "title: AI大模型周报\nlanguage: zh-CN\n")
+    write(show / "2024-02-3.yaml", SAMPLE.read_text(encoding="utf-8"))
+    result = run_cli("new", str(show))
+    assert result.returncode == 0, result.stderr
+    created = Path(result.stdout.strip())
+    assert created == show / "2024-02-4.yaml"
+    text = created.read_text(encoding="utf-8")
+    assert "date: 2024-02-26" in text and "number: 4" in text and "# " in text
+    assert run_cli("validate", str(created)).returncode == 0
+    before = created.read_bytes()
+    again = run_cli("new", str(show), "--date", "2024-02-26")
+    assert again.returncode == 1 and "already" in again.stderr
+    assert created.read_bytes() == before
+    march = run_cli("new", str(show), "--date", "2024-03-04")
+    assert Path(march.stdout.strip()) == show / "2024-03-1.yaml"
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    dated = run_cli("new", str(fresh), "--date", "2024-05-06")
+    assert Path(dated.stdout.strip()) == fresh / "2024-05-06.yaml"
+    assert run_cli("new", str(fresh), "--date", "2024-05-06").returncode == 1
+
+
+def test_batch_build_skips_up_to_date_issues_and_latest(tmp_path: Path, counting: CountingEngine) -> None:
+    issue = _show(tmp_path)
+    write(issue.parent / "2024-03-11.yaml", ISSUE.replace("2024-03-04", "2024-03-11").replace(
+        "Test Weekly 1", "Test Weekly 2"))
+    out = tmp_path / "out"
+    first = runner.invoke(app, ["build", str(issue.parent), "--out", str(out), "--json"])
+    assert first.exit_code == 0, first.output
+    reports = json.loads(first.stdout)
+    assert [r["skipped"] for r in reports] == [False, False]
+    second = runner.invoke(app, ["build", str(issue.parent), "--out", str(out), "--json"])
+    assert [r["skipped"] for r in json.loads(second.stdout)] == [True, True]
+    # a damaged output makes its issue out of date again
+    (out / "2024-03-11.vtt").write_text("WEBVTT\n", encoding="utf-8")
+    third = runner.invoke(app, ["build", str(issue.parent), "--out", str(out), "--json"])
+    assert [r["skipped"] for r in json.loads(third.stdout)] == [True, False]
+    latest = runner.invoke(app, ["build", "--latest", str(issue.parent), "--out", str(out)])
+    assert latest.exit_code == 0 and latest.stdout.strip() == str(out / "2024-03-11.mp3")
+
+
+def test_cache_info_and_prune(tmp_path: Path, counting: CountingEngine) -> None:
+    issue = _show(tmp_path)
+    cache = tmp_path / "cache"
+    assert runner.invoke(app, ["build", str(issue), "--out", str(tmp_path / "o"),
+                               "--cache-dir", str(cache)]).exit_code == 0
+    info = runner.invoke(app, ["cache", "info", "--cache-dir", str(cache)])
+    assert f"location: {cache}" in info.stdout and "entries: 5" in info.stdout
+    issue.write_text(issue.read_text().replace("tidy code", "neat code"), encoding="utf-8")
+    prune = runner.invoke(app, ["cache", "prune", "--unused-in", str(tmp_path / "show"),
+                                "--cache-dir", str(cache)])
+    assert prune.exit_code == 0, prune.output
+    assert prune.stdout.startswith("removed 1 entries")
+    old = time.time() - 40 * 86400
+    for f in cache.glob("clips/*/*.wav"):
+        os.utime(f, (old, old))
+    aged = runner.invoke(app, ["cache", "prune", "--older-than", "30", "--cache-dir", str(cache)])
+    assert aged.stdout.startswith("removed 4 entries")
+    assert "entries: 0" in runner.invoke(app, ["cache", "info", "--cache-dir", str(cache)]).stdout
