@@ -39,7 +39,7 @@ class BuildOptions:
     engine: str | None = None
     cache_dir: Path | None = None
     concurrency: int | None = None
-    skip_up_to_date: bool = False
+    skip_up_to_date: bool = True
     """Leave an episode alone when its outputs were built from exactly these inputs."""
 
 
@@ -91,8 +91,9 @@ class BuildReport:
         seg = data["segments"]
         chapters = [Chapter(f"chapter-{i}", c["title"], c["start_s"], c["end_s"], c["url"])
                     for i, c in enumerate(data["chapters"])]
-        return cls(Path(data["mp3"]), data["duration_s"], data["engine"], chapters,
-                   SegmentCounts(seg["total"], seg["synthesized"], seg["cached"]),
+        counts = (SegmentCounts(seg["total"], 0, seg["total"]) if skipped
+                  else SegmentCounts(seg["total"], seg["synthesized"], seg["cached"]))
+        return cls(Path(data["mp3"]), data["duration_s"], data["engine"], chapters, counts,
                    audio.Loudness(loud["integrated_lufs"], loud["true_peak_dbtp"], loud["range_lu"]),
                    [Path(p) for p in data["outputs"]], data.get("fallback_reason"), skipped)
 

@@ -178,18 +178,22 @@ def build(
                                                     help="Parallel engine requests.")] = None,
     latest: Annotated[bool, typer.Option("--latest", help="With a show folder: only the newest issue.")]
     = False,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even when the outputs are up to date.")]
+    = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
     """Build an episode (MP3, chapters, transcripts, show notes) and print the MP3's path.
 
-    Given a show folder, build every issue in it that is out of date (or, with --latest,
-    the newest issue).
+    An episode whose outputs were built from exactly the same inputs is left alone (use
+    --force to rebuild). Given a show folder, build every issue in it that is out of date
+    (or, with --latest, the newest issue).
     """
     from podcast.build import BuildOptions
 
-    options = BuildOptions(out_dir=out, engine=engine, cache_dir=cache_dir, concurrency=concurrency)
+    options = BuildOptions(out_dir=out, engine=engine, cache_dir=cache_dir, concurrency=concurrency,
+                           skip_up_to_date=not force)
     if target.is_dir():
         _build_folder(target, options, latest, as_json, quiet, verbose)
         return
@@ -216,8 +220,6 @@ def _build_one(issue: Path, options: BuildOptions, as_json: bool, quiet: bool,
 
 def _build_folder(folder: Path, options: BuildOptions, latest: bool, as_json: bool, quiet: bool,
                   verbose: bool) -> None:
-    from dataclasses import replace
-
     from podcast.catalog import issue_files
     from podcast.catalog import latest as newest
 
@@ -226,7 +228,6 @@ def _build_folder(folder: Path, options: BuildOptions, latest: bool, as_json: bo
         issues = [found] if found else []
     else:
         issues = issue_files(folder)
-        options = replace(options, skip_up_to_date=True)
     if not issues:
         _err(f"error: no issue files in {folder}")
         raise typer.Exit(2)

@@ -182,7 +182,7 @@ def test_quiet_prints_only_the_result(tmp_path: Path, counting: CountingEngine) 
     result = runner.invoke(app, ["build", str(issue), "--out", str(tmp_path / "o"), "--quiet"])
     assert result.exit_code == 0
     assert result.stderr == "" and result.stdout.strip() == str(tmp_path / "o" / "2024-03-04.mp3")
-    verbose = runner.invoke(app, ["build", str(issue), "--out", str(tmp_path / "o"), "--verbose"])
+    verbose = runner.invoke(app, ["build", str(issue), "--out", str(tmp_path / "o"), "--verbose", "--force"])
     assert "encode took" in verbose.stderr and "[5/5] outro: cached" in verbose.stderr
 
 
@@ -247,3 +247,17 @@ def test_cache_info_and_prune(tmp_path: Path, counting: CountingEngine) -> None:
     aged = runner.invoke(app, ["cache", "prune", "--older-than", "30", "--cache-dir", str(cache)])
     assert aged.stdout.startswith("removed 4 entries")
     assert "entries: 0" in runner.invoke(app, ["cache", "info", "--cache-dir", str(cache)]).stdout
+
+
+def test_unchanged_issue_is_left_alone_unless_forced(tmp_path: Path, counting: CountingEngine) -> None:
+    issue = _show(tmp_path)
+    out = tmp_path / "o"
+    assert runner.invoke(app, ["build", str(issue), "--out", str(out)]).exit_code == 0
+    mp3 = out / "2024-03-04.mp3"
+    stamp = mp3.stat().st_mtime_ns
+    again = runner.invoke(app, ["build", str(issue), "--out", str(out)])
+    assert again.exit_code == 0 and f"up to date: {mp3}" in again.stderr
+    assert mp3.stat().st_mtime_ns == stamp
+    forced = runner.invoke(app, ["build", str(issue), "--out", str(out), "--force"])
+    assert forced.exit_code == 0 and "built 2024-03-04.mp3" in forced.stderr
+    assert mp3.stat().st_mtime_ns != stamp
