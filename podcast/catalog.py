@@ -65,3 +65,20 @@ def used_keys(folder: Path) -> set[str]:
                 for p in plan(project.script, engine, voice):
                     keys.update(part.key for part in p.parts)
     return keys
+
+
+def engine_fingerprint(folder: Path) -> str:
+    """A short hash of (engine, engine version, voice settings) of every show under *folder*."""
+    import hashlib
+
+    from podcast.engines import registry
+    from podcast.show import SHOW_FILE, load_show
+
+    parts: list[str] = []
+    for show_dir in shows_under(folder):
+        show_file = show_dir / SHOW_FILE
+        show = load_show(show_file if show_file.is_file() else None)
+        for name in filter(None, (show.engine, show.fallback)):
+            engine = registry.get(name, **show.options_for(name))
+            parts.append(f"{show_dir.name}:{name}:{engine.version()}:{show.voice_spec(name)}")
+    return hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()[:16]

@@ -343,6 +343,51 @@ def voices(
     _guard(listing)
 
 
+@app.command()
+def feed(
+    show_dir: Annotated[Path, typer.Argument(help="Show folder.", show_default=False)],
+    base_url: Annotated[str, typer.Option("--base-url", help="Public URL where the output folder "
+                                                             "is served.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder with the built episodes "
+                                                                 "[default: the show's output folder].")]
+    = None,
+) -> None:
+    """Write feed.xml (RSS 2.0, iTunes and Podcasting 2.0) for every built episode of a show."""
+    from podcast.feed import write_feed
+
+    if not base_url.startswith(("http://", "https://")):
+        _err(f"error: --base-url must be an http(s) URL, not {base_url!r}")
+        raise typer.Exit(2)
+    path, notes = _guard(lambda: write_feed(show_dir, base_url, out))
+    for note in notes:
+        _err(note)
+    typer.echo(str(path))
+
+
+@app.command("list")
+def list_issues(
+    show_dir: Annotated[Path, typer.Argument(help="Show folder.", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON array (for CI matrices).")] = False,
+) -> None:
+    """List the issue files of a show folder, oldest first by date."""
+    from podcast.catalog import issue_date, issue_files
+
+    files = sorted(issue_files(show_dir), key=lambda p: (issue_date(p) or dt.date.min, p.name))
+    paths = [str(p) for p in files]
+    typer.echo(json.dumps(paths) if as_json else "\n".join(paths))
+
+
+@cache_app.command("key")
+def cache_key(
+    folder: Annotated[Path, typer.Argument(help="Folder with the show(s).", show_default=False)],
+) -> None:
+    """A short hash of the engines, engine versions and voices the shows under FOLDER use:
+    a CI cache key that changes when a voice or engine changes."""
+    from podcast.catalog import engine_fingerprint
+
+    typer.echo(_guard(lambda: engine_fingerprint(folder)))
+
+
 @cache_app.command("info")
 def cache_info(cache_dir: CacheDir = None) -> None:
     """Where the cache is, how many clips it holds and how much space they take."""

@@ -138,6 +138,11 @@ def _warnings(project: Project) -> list[Problem]:
         if entry.url is None:
             out.append(Problem(issue.file, entry.line, entry.column, f"entries[{i}].url",
                                "no link: the show notes will have none for this entry", "warning"))
+    show = project.show
+    if show.file:
+        for key in ("title", "description", "author", "email"):
+            if not getattr(show, key):
+                out.append(Problem(show.file, 1, 1, key, "not set: `podcast feed` needs it", "warning"))
     if not issue.language and not project.show.language:
         out.append(Problem(issue.file, 1, 1, "language",
                            f"no language set here or in show.yaml; guessed {project.script.language}",

@@ -1,0 +1,211 @@
+"""The podcast feed: RSS 2.0 with the iTunes and Podcasting 2.0 namespaces, built with feedgen.
+
+Every built episode of a show folder becomes an item: its show notes as the description, the
+MP3 as the enclosure (exact byte length), a GUID derived only from the show folder and the
+issue file name (so it never changes), the issue date as pubDate, and links to the chapters
+JSON and transcripts. Nothing depends on the clock: ``lastBuildDate`` is the newest episode's
+date, or ``$SOURCE_DATE_EPOCH``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
+from feedgen.util import xml_elem
+from mutagen.mp3 import MP3
+
+from podcast.atomic import Outputs
+from podcast.build import MANIFEST_DIR, BuildOptions, output_dir, source_date_epoch
+from podcast.catalog import issue_files
+from podcast.errors import InputError, Problem
+from podcast.project import Project, check
+from podcast.show import Show
+
+PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+_PODCAST_GUID_NS = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")  # from the namespace spec
+_EPISODE_NS = uuid.UUID("5b8d2c5e-3f0a-4b7e-9c55-7f3f5f0d8a11")  # ours: episode GUIDs
+REQUIRED = ("title", "description", "author", "email")
+
+
+class Podcast2(BaseExtension):  # type: ignore[misc]
+    """Channel-level Podcasting 2.0 tags (``podcast:guid``)."""
+
+    def __init__(self) -> None:
+        self.guid: str | None = None
+        self.explicit = False
+
+    def extend_ns(self) -> dict[str, str]:
+        """The namespace prefix."""
+        return {"podcast": PODCAST_NS}
+
+    def extend_rss(self, rss_feed: Any) -> Any:
+        """Add the tags to the channel."""
+        channel = rss_feed[0]
+        if self.guid:
+            xml_elem(f"{{{PODCAST_NS}}}guid", channel).text = self.guid
+        # Apple's current spec wants true/false; feedgen only writes yes/no/clean
+        for node in channel.findall(f"{{{ITUNES_NS}}}explicit"):
+            node.text = "true" if self.explicit else "false"
+        return rss_feed
+
+
+class Podcast2Entry(BaseEntryExtension):  # type: ignore[misc]
+    """Item-level Podcasting 2.0 tags: chapters and transcripts."""
+
+    def __init__(self) -> None:
+        self.chapters: str | None = None
+        self.transcripts: list[tuple[str, str, str]] = []
+
+    def extend_rss(self, entry: Any) -> Any:
+        """Add the tags to the item."""
+        if self.chapters:
+            xml_elem(f"{{{PODCAST_NS}}}chapters", entry).attrib.update(
+                {"url": self.chapters, "type": "application/json+chapters"})
+        for url, kind, language in self.transcripts:
+            xml_elem(f"{{{PODCAST_NS}}}transcript", entry).attrib.update(
+                {"url": url, "type": kind, "language": language})
+        return entry
+
+
+@dataclass(frozen=True)
+class Episode:
+    """A built episode, as the feed sees it."""
+
+    project: Project
+    mp3: Path
+    size: int
+    duration_s: float
+    notes_html: str
+
+    @property
+    def stem(self) -> str:
+        """The issue file's stem (names every output)."""
+        return self.project.issue.stem
+
+
+def episode_guid(show_dir: Path, stem: str) -> str:
+    """A GUID that depends only on the show folder's name and the issue file's stem."""
+    return str(uuid.uuid5(_EPISODE_NS, f"{show_dir.resolve().name}/{stem}"))
+
+
+def feed_problems(show: Show, show_dir: Path) -> list[Problem]:
+    """Show settings the feed needs but the show does not give."""
+    file = show.file or show_dir / "show.yaml"
+    missing = [key for key in REQUIRED if not getattr(show, key)]
+    return [Problem(file, 1, 1, key, "required for the feed: set it in show.yaml") for key in missing]
+
+
+def episodes(show_dir: Path, out: Path | None) -> tuple[Show | None, list[Episode], list[str]]:
+    """The show and its built episodes (newest first), and notes about issues left out."""
+    show: Show | None = None
+    found: list[Episode] = []
+    notes: list[str] = []
+    for path in issue_files(show_dir):
+        project, _ = check(path)
+        if project is None:
+            notes.append(f"{path}: has errors (run `podcast validate`), left out of the feed")
+            continue
+        show = show or project.show
+        folder = output_dir(project, BuildOptions(out_dir=out))
+        mp3 = folder / f"{project.issue.stem}.mp3"
+        if not mp3.is_file():
+            notes.append(f"{path}: not built yet ({mp3} missing), left out of the feed")
+            continue
+        found.append(Episode(project, mp3, mp3.stat().st_size, _duration(mp3, folder, project.issue.stem),
+                             _notes_fragment(folder / f"{project.issue.stem}.html")))
+    found.sort(key=lambda e: (e.project.issue.date, e.stem), reverse=True)
+    return show, found, notes
+
+
+def _duration(mp3: Path, folder: Path, stem: str) -> float:
+    try:
+        report = json.loads((folder / MANIFEST_DIR / f"{stem}.json").read_text(encoding="utf-8"))
+        return float(report["report"]["duration_s"])
+    except (OSError, ValueError, KeyError):
+        info = MP3(str(mp3)).info
+        return float(info.length) if info else 0.0
+
+
+def _notes_fragment(page: Path) -> str:
+    try:
+        html = page.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    match = re.search(r"<article>(.*)</article>", html, re.S) or re.search(r"<body>(.*)</body>", html, re.S)
+    return (match.group(1) if match else html).strip()
+
+
+def _when(date: dt.date) -> dt.datetime:
+    return dt.datetime.combine(date, dt.time(0, 0), tzinfo=dt.UTC)
+
+
+def write_feed(show_dir: Path, base_url: str, out: Path | None = None) -> tuple[Path, list[str]]:
+    """Write ``feed.xml`` (and the cover it points to) for *show_dir*; returns its path and notes."""
+    show, items, notes = episodes(show_dir, out)
+    if show is None or not items:
+        raise InputError([Problem(show_dir, 1, 1, "(feed)", "no built episodes to put in a feed; "
+                                  "run `podcast build` first")] if show else
+                         [Problem(show_dir, 1, 1, "(feed)", "no valid issue files in this folder")])
+    problems = feed_problems(show, show_dir)
+    if problems:
+        raise InputError(problems)
+    base = base_url.rstrip("/") + "/"
+    folder = items[0].mp3.parent
+    language = items[0].project.script.language
+    fg = FeedGenerator()
+    fg.load_extension("podcast")
+    fg.register_extension("podcast2", Podcast2, Podcast2Entry)
+    fg.title(show.title)
+    fg.description(show.description)
+    fg.link(href=base + "feed.xml", rel="self")
+    fg.link(href=show.website or base, rel="alternate")  # the last link is the RSS <link>
+    fg.language(show.language or language)
+    fg.author({"name": show.author, "email": show.email})
+    fg.podcast.itunes_author(show.author)
+    fg.podcast.itunes_owner(name=show.author, email=show.email)
+    fg.podcast.itunes_category(show.category)
+    fg.podcast.itunes_explicit("yes" if show.explicit else "no")
+    fg.podcast.itunes_summary(show.description)
+    fg.podcast2.explicit = show.explicit
+    fg.podcast2.guid = str(uuid.uuid5(_PODCAST_GUID_NS, re.sub(r"^\w+://", "", base + "feed.xml")))
+    cover_name = None
+    if show.cover and show.cover.is_file():
+        cover_name = f"cover{show.cover.suffix.lower()}"
+        fg.image(url=base + cover_name, title=show.title, link=show.website or base)
+        fg.podcast.itunes_image(base + cover_name)
+    epoch = source_date_epoch()
+    fg.lastBuildDate(dt.datetime.fromtimestamp(epoch, dt.UTC) if epoch is not None
+                     else _when(items[0].project.issue.date))
+    for item in reversed(items):  # feedgen lists entries newest-first when added oldest-first
+        issue = item.project.issue
+        entry = fg.add_entry()
+        entry.title(issue.title)
+        entry.guid(episode_guid(show_dir, item.stem), permalink=False)
+        entry.pubDate(_when(issue.date))
+        entry.description(item.notes_html or issue.description or issue.title)
+        entry.enclosure(base + item.mp3.name, str(item.size), "audio/mpeg")
+        entry.link(href=base + f"{item.stem}.html")
+        entry.podcast.itunes_duration(round(item.duration_s))
+        if issue.number is not None:
+            entry.podcast.itunes_episode(issue.number)
+        entry.podcast2.chapters = base + f"{item.stem}.chapters.json"
+        lang = item.project.script.language
+        entry.podcast2.transcripts = [(base + f"{item.stem}.vtt", "text/vtt", lang),
+                                      (base + f"{item.stem}.srt", "application/x-subrip", lang)]
+    target = folder / "feed.xml"
+    with Outputs() as outputs:
+        outputs.stage(target).write_bytes(fg.rss_str(pretty=True))
+        if cover_name and show.cover:
+            shutil.copyfile(show.cover, outputs.stage(folder / cover_name))
+        outputs.commit(mtime=epoch)
+    return target, notes
