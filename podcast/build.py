@@ -157,7 +157,7 @@ def build(issue_file: Path, options: BuildOptions | None = None,
     problems = voice_problems(project.show, engine, project.script.language, project)
     if problems:
         raise InputError(problems)
-    plans = plan(project.script, engine, voice)
+    plans = plan(project.script, engine, voice, lexicon=project.lexicon)
     out = output_dir(project, options)
     stem = project.issue.stem
     manifest = out / MANIFEST_DIR / f"{stem}.json"
@@ -225,7 +225,8 @@ def _primary_fingerprint(project: Project, options: BuildOptions, used: Engine) 
         return ""
     engine = registry.get(name, **project.show.options_for(name))
     voice = project.show.voice_spec(name).resolve(engine.default_voice(project.script.language))
-    return input_fingerprint(project, engine, plan(project.script, engine, voice))
+    plans = plan(project.script, engine, voice, lexicon=project.lexicon)
+    return input_fingerprint(project, engine, plans)
 
 
 def up_to_date(manifest: Path, fingerprints: set[str]) -> BuildReport | None:

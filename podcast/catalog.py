@@ -62,7 +62,7 @@ def used_keys(folder: Path) -> set[str]:
             for name in filter(None, (show.engine, show.fallback)):
                 engine = registry.get(name, **show.options_for(name))
                 voice = show.voice_spec(name).resolve(engine.default_voice(project.script.language))
-                for p in plan(project.script, engine, voice):
+                for p in plan(project.script, engine, voice, lexicon=project.lexicon):
                     keys.update(part.key for part in p.parts)
     return keys
 

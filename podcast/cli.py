@@ -246,11 +246,17 @@ def validate(
     engine: EngineOpt = None,
 ) -> None:
     """Report every problem of each issue (and its show) as FILE:LINE:COLUMN: FIELD: message."""
+    from dataclasses import replace
+
+    from podcast.feed import feed_problems
     from podcast.project import check
 
     failed = False
     for path in issues:
         project, problems = check(path, engine)
+        if project is not None and project.show.file:  # a show that will publish a feed
+            problems += [replace(p, severity="warning", message="not set: `podcast feed` needs it")
+                         for p in feed_problems(project.show, path.parent)]
         for problem in problems:
             _err(str(problem))
         bad = [p for p in problems if p.severity == "error" or strict]

@@ -3,17 +3,48 @@
 Pure functions from text to text. A segment's text is cut into *chunks* at explicit pauses
 (``[pause 800ms]``) and into sentences; each sentence keeps its written form (for transcripts
 and show notes) beside its spoken form (for the engine).
+
+The spoken form comes from small passes applied in order (:func:`passes`): links out, the
+pronunciation lexicon, numbers that belong to names (versions), the remaining numbers
+(:mod:`podcast.numbers`), symbols, acronyms, and a final tidy. ``zh*`` languages get the
+Mandarin rules, every other language the English ones.
+
+Rules for names and acronyms:
+
+* A number that follows a Latin name is part of the name and is read in English, digit groups
+  as whole numbers: ``GPT-4`` → GPT four, ``GPT-3.5`` → GPT three point five, ``Llama 2`` →
+  Llama two, ``GPT-4o`` → GPT four o, ``A100`` → A one hundred. In Mandarin this holds unless a
+  measure word or unit follows (``Minecraft 100个`` is a count: 一百个). In English a space
+  separated number only counts as a version after a capitalized name.
+* A size (digits and ``B``/``M``/``K``/``T``) keeps its letter: ``34B`` → 三十四B in Mandarin,
+  thirty-four B in English, and thirty-four billion before a counted noun (``7B parameters``).
+* A run of two or more capitals is spelled letter by letter (``TTS`` → T T S, ``OpenAI`` →
+  Open A I, ``LLMs`` → L L M's); names said as words (``SORA``, ``ALOHA``, ``WRAP``) come from the
+  lexicon. Other mixed-case names (``ChatScratch``, ``LlaSMol``, ``S-Agents``) are left for the
+  engine, which reads them as English words.
+* URLs, e-mail addresses, DOIs and arXiv identifiers are never read; a bare domain is read
+  with "dot".
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+
+from podcast import numbers
+from podcast.lexicon import Lexicon, default_lexicon
+from podcast.numerals import en_version, en_year
 
 PAUSE_RE = re.compile(r"\[\s*pause\s+(\d+(?:\.\d+)?)\s*(ms|s)?\s*\]", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?])(?![。！？；!?”’」』）)])|(?<=[.])(?=\s+\S)")
 _SPACES = re.compile(r"\s+")
 MAX_PAUSE_MS = 60_000
+
+Pass = Callable[[str], str]
+ENGINE_LETTERS: dict[str, dict[str, str]] = {"espeak": {"A": "eh"}}
+"""Letter names an engine needs when spelling: espeak reads a lone "A" before a word as "uh"."""
 
 
 @dataclass(frozen=True)
@@ -23,6 +54,14 @@ class Chunk:
     written: tuple[str, ...]
     spoken: tuple[str, ...]
     pause_after_ms: int = 0
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of text in one language (``zh``, ``en``, ...), punctuation and spaces included."""
+
+    text: str
+    language: str
 
 
 def pause_ms(match: re.Match[str]) -> int:
@@ -40,12 +79,36 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(flat) if s.strip()]
 
 
-def speak(sentence: str, language: str) -> str:
-    """The spoken form of one written sentence."""
-    return _SPACES.sub(" ", sentence).strip()
+def is_mandarin(language: str) -> bool:
+    """Whether *language* gets the Mandarin rules (``zh``, ``zh-CN``, ``cmn``...)."""
+    return language.strip().lower().startswith(("zh", "cmn"))
 
 
-def chunks(text: str, language: str) -> list[Chunk]:
+def passes(language: str, lexicon: Lexicon | None = None, engine: str | None = None) -> tuple[Pass, ...]:
+    """The normalization passes for *language*, in order; each is a pure text → text function."""
+    lexicon = default_lexicon() if lexicon is None else lexicon
+    mandarin = is_mandarin(language)
+    return (
+        strip_links,
+        partial(lexicon.apply, language=language, engine=engine),
+        partial(read_versions, mandarin=mandarin, engine=engine),
+        numbers.mandarin if mandarin else numbers.english,
+        mandarin_symbols if mandarin else english_symbols,
+        partial(spell_acronyms, engine=engine),
+        tidy,
+    )
+
+
+def speak(sentence: str, language: str, lexicon: Lexicon | None = None, engine: str | None = None) -> str:
+    """The spoken form of one written sentence (*lexicon* None: the packaged default lexicon)."""
+    text = _SPACES.sub(" ", sentence).strip()
+    for step in passes(language, lexicon, engine):
+        text = step(text)
+    return text
+
+
+def chunks(text: str, language: str, lexicon: Lexicon | None = None,
+           engine: str | None = None) -> list[Chunk]:
     """Cut *text* at pause markers and sentences; leading pauses are dropped."""
     out: list[Chunk] = []
     pos = 0
@@ -55,18 +118,194 @@ def chunks(text: str, language: str) -> list[Chunk]:
         written = split_sentences(" ".join(pending))
         pending = []
         if written:
-            out.append(_chunk(written, language, pause_ms(match)))
+            out.append(_chunk(written, language, pause_ms(match), lexicon, engine))
         elif out:
             last = out[-1]
             out[-1] = Chunk(last.written, last.spoken, last.pause_after_ms + pause_ms(match))
         pos = match.end()
     written = split_sentences(text[pos:])
     if written:
-        out.append(_chunk(written, language, 0))
+        out.append(_chunk(written, language, 0, lexicon, engine))
     return out
 
 
-def _chunk(written: list[str], language: str, pause: int) -> Chunk:
-    spoken = [speak(s, language) for s in written]
+def _chunk(written: list[str], language: str, pause: int, lexicon: Lexicon | None,
+           engine: str | None) -> Chunk:
+    spoken = [speak(s, language, lexicon, engine) for s in written]
     keep = [(w, s) for w, s in zip(written, spoken, strict=True) if s]
     return Chunk(tuple(w for w, _ in keep), tuple(s for _, s in keep), pause)
+
+
+# ---------------------------------------------------------------------------------------------
+# Passes
+
+_URL_CHARS = r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]"
+_TLDS = "com|org|net|io|ai|dev|cn|edu|gov|co|app|me|info|uk|de|jp"
+_LINKS = [
+    re.compile(rf"(?:https?://|www\.){_URL_CHARS}+"),
+    re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
+    re.compile(r"(?<![A-Za-z0-9])(?:doi:\s*|10\.\d{4,9}/)[^\s，。；、）]+", re.IGNORECASE),
+    re.compile(rf"(?<![A-Za-z0-9.-])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:{_TLDS})/{_URL_CHARS}*"),
+    re.compile(r"(?<![\d.])(?:0[7-9]|[1-9]\d)(?:0[1-9]|1[0-2])\.\d{4,5}(?:v\d+)?(?![\d.])"),
+]
+_ARXIV = re.compile(r"(?<![A-Za-z0-9])(arxiv)\s*[:：]?\s*"
+                    r"(?:(?:0[7-9]|[1-9]\d)(?:0[1-9]|1[0-2])\.\d{4,5}(?:v\d+)?|[a-z-]+/\d{7})", re.IGNORECASE)
+_DOMAIN = re.compile(rf"(?<![A-Za-z0-9.@/-])((?:[A-Za-z0-9-]+\.)+)({_TLDS})(?![A-Za-z0-9]|\.[A-Za-z0-9])")
+
+
+def strip_links(text: str) -> str:
+    """Drop URLs, e-mail addresses, DOIs and arXiv identifiers; read bare domains with "dot"."""
+    text = _ARXIV.sub(lambda m: m.group(1), text)
+    for pattern in _LINKS:
+        text = pattern.sub(lambda m: _trailing(m.group(0)), text)
+    return _DOMAIN.sub(lambda m: " dot ".join([*m.group(1).rstrip(".").split("."), m.group(2)]), text)
+
+
+def _trailing(link: str) -> str:
+    """The punctuation a link pattern swallowed from the sentence around it."""
+    kept = re.search(r"[.,;:!?'\")\]]*$", link)
+    return kept.group(0) if kept else ""
+
+
+_CUE_WORDS = frozenset(numbers.YEAR_CUES.split("|")) | {m.lower() for m in numbers.MONTHS} | {
+    "at", "on", "with", "for", "over", "under", "about", "nearly", "almost", "only", "just", "top",
+    "page", "chapter", "section", "figure", "table", "step", "level", "phase", "day", "week", "month",
+    "issue", "number", "episode", "part", "is", "are", "was", "were", "has", "have", "than",
+    "all", "every", "first", "last", "next", "into", "onto", "per", "up", "out", "a", "an", "i"}
+_VERSION = re.compile(
+    r"(?<![A-Za-z0-9.])(?P<name>[A-Za-z]+)(?P<sep>[ -]?)(?P<ver>\d+(?:\.\d+)*)"
+    r"(?P<suf>[a-z]|(?![BMKT])[A-Z])?(?![A-Za-z0-9]|[.,]\d|[-/.]\d\d?[-/.]\d|\s?[-–]\s?\d{4})"
+    r"(?P<dash>-(?=[A-Za-z0-9]))?")
+_ZH_QUANTITY = re.compile(rf"\s*(?:{numbers.ZH_MEASURES}|[%％‰倍年月日号°℃])")
+_EN_QUANTITY = re.compile(rf"\s*(?:[%‰°]|(?:{numbers.EN_UNIT_RE}|{numbers.COUNTED_NOUNS})\b)")
+
+
+def read_versions(text: str, *, mandarin: bool, engine: str | None = None) -> str:
+    """Read numbers that belong to a name in English: ``GPT-4`` → GPT four, ``Llama 2`` → Llama two."""
+    def said(m: re.Match[str]) -> str:
+        name, sep, version, suffix = m.group("name"), m.group("sep"), m.group("ver"), m.group("suf")
+        after = _ZH_QUANTITY if mandarin else _EN_QUANTITY
+        if after.match(m.string, m.end()) and not suffix:
+            return m.group(0)
+        if not mandarin and sep == " " and (not name[0].isupper() or name.lower() in _CUE_WORDS):
+            return m.group(0)
+        whole, _, rest = version.partition(".")
+        words = en_version(version) if rest or len(whole) != 4 else en_year(int(whole))
+        if name == "v" and not mandarin:
+            name = "version"
+        elif len(name) == 1 and name.isupper():
+            name = spell(name, engine)
+        return f"{name} {words}" + (f" {suffix}" if suffix else "") + (" " if m.group("dash") else "")
+
+    return _VERSION.sub(said, text)
+
+
+def spell(letters: str, engine: str | None = None) -> str:
+    """Letters one by one, as *engine* needs them said: ``TTS`` → T T S."""
+    names = ENGINE_LETTERS.get(engine or "", {})
+    return " ".join(names.get(letter, letter) for letter in letters)
+
+
+_COMPOUND = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
+_PLURAL = re.compile(r"[A-Z]{2,}s")
+
+
+def spell_acronyms(text: str, *, engine: str | None = None) -> str:
+    """Spell every run of two or more capitals: ``AGI`` → A G I, ``OpenAI`` → Open A I, ``LLMs`` →
+    L L M's, ``Fact-GPT`` → Fact G P T (hyphens next to a spelled part become spaces)."""
+    def word(part: str) -> tuple[str, bool]:
+        if _PLURAL.fullmatch(part):
+            return spell(part[:-1], engine) + "'s", True
+        pieces = _CAMEL.findall(part)
+        spelled = [len(p) > 1 and p.isupper() for p in pieces]
+        if not any(spelled):
+            return part, False
+        return " ".join(spell(p, engine) if s else p for p, s in zip(pieces, spelled, strict=True)), True
+
+    def compound(m: re.Match[str]) -> str:
+        parts = [word(p) for p in m.group(0).split("-")]
+        joiner = " " if any(s for _, s in parts) else "-"
+        return joiner.join(p for p, _ in parts)
+
+    return _COMPOUND.sub(compound, text)
+
+
+_CJK = r"\u3400-\u9fff\uf900-\ufaff"
+
+
+def mandarin_symbols(text: str) -> str:
+    """Symbols in Mandarin: ``&`` → 和, ``文本/图像`` → 文本或图像; stray marks are dropped."""
+    text = re.sub(rf"(?<=[{_CJK}])\s*/\s*(?=[{_CJK}])", "或", text)
+    text = re.sub(r"\s*&\s*", "和", text)
+    text = re.sub(r"\s*/\s*", " ", text)
+    return re.sub(r"[#*_|~@^\\]", " ", text)
+
+
+def english_symbols(text: str) -> str:
+    """Symbols in English: ``&`` → and, ``text/image`` → text or image; stray marks are dropped."""
+    text = re.sub(r"\band/or\b", "and or", text)
+    text = re.sub(r"(?<=[a-z])/(?=[a-z])", " or ", text)
+    text = re.sub(r"\s*&\s*", " and ", text)
+    text = re.sub(r"\s*→\s*", " to ", text)
+    text = re.sub(r"\s*@\s*", " at ", text)
+    text = re.sub(r"\s*/\s*", " ", text)
+    return re.sub(r"[#*_|~^\\]", " ", text)
+
+
+_TIDY = [
+    (re.compile(r"[（(【\[]\s*[）)】\]]"), ""),
+    (re.compile(rf"(?<=[A-Za-z])\s*-\s*(?=[{_CJK}])|(?<=[{_CJK}])\s*-\s*(?=[A-Za-z])"), " "),
+    (re.compile(r"\s*[:：]\s*(?=[。！？.!?]|$)"), ""),
+    (re.compile(r"[，,、；;]+\s*(?=[。！？.!?，,、；;]|$)"), ""),
+    (re.compile(r"\s+"), " "),
+    (re.compile(r"\s+(?=[，。！？；：、,.!?;:)）」』”’])|(?<=[（(「『“‘])\s+"), ""),
+    (re.compile(rf"(?<=[{_CJK}]) (?=[{_CJK}])"), ""),
+    (re.compile(r"^[\s，,、；;：:。.]+"), ""),
+]
+
+
+def tidy(text: str) -> str:
+    """Spaces and punctuation left over by the other passes; "" when nothing is left to say."""
+    for pattern, repl in _TIDY:
+        text = pattern.sub(repl, text)
+    text = text.strip()
+    return text if re.search(rf"[A-Za-z0-9{_CJK}]", text) else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Language spans
+
+_LATIN = re.compile(r"[A-Za-zÀ-ɏ]")
+_HAN = re.compile(rf"[{_CJK}\u3040-\u30ff\uac00-\ud7af]")
+
+
+def spans(text: str, language: str) -> list[Span]:
+    """Split *text* into runs of Chinese and of Latin-script text, each tagged with its language.
+
+    Latin runs are ``en`` in a Mandarin text (else the text's own language); Han runs are
+    ``zh`` (or the text's language for ``zh``/``yue``/``ja``). Spaces, digits and punctuation
+    join the run before them (the first run when they lead), so ``"".join`` of the spans'
+    text is *text* exactly.
+    """
+    base = re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0] or "en"
+    base = "zh" if base == "cmn" else base
+    latin = "en" if base in ("zh", "yue", "ja", "ko") else base
+    han = base if base in ("zh", "yue", "ja", "ko") else "zh"
+    out: list[Span] = []
+    lead = ""
+    for char in text:
+        kind = latin if _LATIN.match(char) else han if _HAN.match(char) else None
+        if kind is None:
+            if out:
+                out[-1] = Span(out[-1].text + char, out[-1].language)
+            else:
+                lead += char
+        elif out and out[-1].language == kind:
+            out[-1] = Span(out[-1].text + char, kind)
+        else:
+            out.append(Span(lead + char, kind))
+            lead = ""
+    if lead:
+        out.append(Span(lead, base))
+    return out

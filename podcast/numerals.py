@@ -33,7 +33,7 @@ def zh_int(digits: str, *, count: bool = False) -> str:
     With *count* (the number counts something: ``2个``) a lone 2 is 两.
     """
     digits = digits.replace(",", "")
-    if len(digits) > 1 and digits.startswith("0") or len(digits) > _ZH_MAX_DIGITS:
+    if (len(digits) > 1 and digits.startswith("0")) or len(digits) > _ZH_MAX_DIGITS:
         return zh_digits(digits)
     if count and int(digits) == 2:
         return "两"

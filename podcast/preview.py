@@ -53,7 +53,7 @@ def preview(issue_file: Path, key: str, out: Path | None = None, options: BuildO
     problems = voice_problems(project.show, engine, project.script.language, project)
     if problems:
         raise InputError(problems)
-    plans = plan(project.script, engine, voice, only={segment.id})
+    plans = plan(project.script, engine, voice, only={segment.id}, lexicon=project.lexicon)
     synthesis = run(plans, engine, ClipCache(options.cache_dir),
                     policy=policy_for(project.show, engine, options), reporter=reporter)
     clips = [trim(synthesis.clips[part.key]) for part in plans[0].parts]

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from podcast.engines import registry
 from podcast.engines.base import Engine
 from podcast.errors import EngineUnavailable, InputError, Problem
 from podcast.issue import Issue, read_issue
+from podcast.lexicon import Lexicon, default_lexicon, read_lexicon
 from podcast.schema import did_you_mean
 from podcast.script import Script, render
 from podcast.show import Show, find_show, read_show
@@ -28,7 +28,7 @@ class Project:
     issue: Issue
     show: Show
     script: Script
-    lexicon: Any = None
+    lexicon: Lexicon
 
     @property
     def show_name(self) -> str:
@@ -60,6 +60,14 @@ def check(issue_file: Path, engine: str | None = None) -> tuple[Project | None, 
             problems += show_doc.problems
         except InputError as exc:
             problems += exc.problems
+    lexicon = default_lexicon()
+    if show.lexicon is not None:
+        try:
+            lexicon_doc = load_document(show.lexicon)
+            lexicon = read_lexicon(lexicon_doc).merged_over(default_lexicon())
+            problems += lexicon_doc.problems
+        except InputError as exc:
+            problems += exc.problems
     if issue is None or errors(problems):
         language = (issue.detected_language() if issue else None) or show.language or "en-US"
         problems += _engine_problems(show, issue_file, engine, language, None)
@@ -68,7 +76,7 @@ def check(issue_file: Path, engine: str | None = None) -> tuple[Project | None, 
         script = render(issue, show)
     except InputError as exc:
         return None, _sorted(problems + exc.problems)
-    project = Project(issue, show, script)
+    project = Project(issue, show, script, lexicon)
     problems += _engine_problems(show, issue_file, engine, script.language, project)
     problems += _warnings(project)
     return (None if errors(problems) else project), _sorted(problems)
@@ -138,11 +146,6 @@ def _warnings(project: Project) -> list[Problem]:
         if entry.url is None:
             out.append(Problem(issue.file, entry.line, entry.column, f"entries[{i}].url",
                                "no link: the show notes will have none for this entry", "warning"))
-    show = project.show
-    if show.file:
-        for key in ("title", "description", "author", "email"):
-            if not getattr(show, key):
-                out.append(Problem(show.file, 1, 1, key, "not set: `podcast feed` needs it", "warning"))
     if not issue.language and not project.show.language:
         out.append(Problem(issue.file, 1, 1, "language",
                            f"no language set here or in show.yaml; guessed {project.script.language}",

@@ -25,8 +25,9 @@ BITRATES = ("64k", "96k", "112k", "128k", "160k", "192k", "256k", "320k")
 _TOP_KEYS = (
     "title", "description", "author", "language", "website", "email", "category", "explicit",
     "cover", "engine", "fallback", "voices", "templates", "music", "pauses", "output",
-    "loudness", "synthesis",
+    "loudness", "synthesis", "lexicon",
 )
+LEXICON_FILE = "lexicon.yaml"
 ENGINE_OPTION_TYPES: dict[str, tuple[type, ...]] = {
     "endpoint": (str,), "connect_timeout_s": (int, float), "receive_timeout_s": (int, float),
     "probe_timeout_s": (int, float),
@@ -116,6 +117,8 @@ class Show:
     fallback: str | None = None
     voices: dict[str, VoiceSpec] = field(default_factory=dict)
     templates: Path | None = None
+    lexicon: Path | None = None
+    """The show's pronunciation lexicon (``lexicon.yaml`` beside show.yaml unless named)."""
     music: Music = field(default_factory=Music)
     pauses: Pauses = field(default_factory=Pauses)
     output: Output = field(default_factory=Output)
@@ -192,6 +195,7 @@ def read_show(doc: Document) -> Show:
         fallback=r.string(("fallback",)),
         voices=_voices(r),
         templates=_folder(r, ("templates",), base),
+        lexicon=_lexicon_file(r, base),
         music=_music(r, base),
         pauses=_pauses(r),
         output=_output(r, base),
@@ -258,6 +262,13 @@ def _asset(r: Reader, path: PathKey, base: Path, default: Path | None) -> Path |
         r.doc.add(path, f"file not found: {file}")
         return default
     return file
+
+
+def _lexicon_file(r: Reader, base: Path) -> Path | None:
+    if r.has(("lexicon",)):
+        return _asset(r, ("lexicon",), base, None)
+    beside = base / LEXICON_FILE
+    return beside if beside.is_file() else None
 
 
 def _folder(r: Reader, path: PathKey, base: Path) -> Path | None:

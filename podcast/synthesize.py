@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass, field
-from typing import Any
 
 from podcast import qa
 from podcast.cache import ClipCache, clip_key
 from podcast.engines.base import Clip, Engine, Request, Voice
 from podcast.errors import ClipRejected, EngineError, TransientEngineError
+from podcast.lexicon import Lexicon
 from podcast.normalize import Chunk, chunks
 from podcast.report import Reporter, Silent
 from podcast.script import Script, Segment
@@ -47,7 +47,7 @@ class Synthesis:
 
 
 def plan(script: Script, engine: Engine, voice: Voice, only: set[str] | None = None,
-         lexicon: Any = None) -> list[SegmentPlan]:
+         lexicon: Lexicon | None = None) -> list[SegmentPlan]:
     """Requests for every segment of *script* (or only the segment ids in *only*), with the
     text normalized for speech (the show's *lexicon* over the packaged one)."""
     version = engine.version()
@@ -57,7 +57,7 @@ def plan(script: Script, engine: Engine, voice: Voice, only: set[str] | None = N
             continue
         seg_voice = seg.voice.apply(voice, engine.name) if seg.voice else voice
         parts = []
-        for ch in chunks(seg.text, script.language):
+        for ch in chunks(seg.text, script.language, lexicon, engine.name):
             request = Request(sentences=ch.spoken, voice=seg_voice, language=script.language)
             parts.append(Part(ch, request, clip_key(engine.name, version, request)))
         plans.append(SegmentPlan(seg, tuple(parts)))
