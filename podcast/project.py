@@ -7,8 +7,10 @@ in its file: the issue and show YAML, the templates, the engines and voices the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from podcast.engines import registry
 from podcast.engines.base import Engine
@@ -18,7 +20,9 @@ from podcast.lexicon import Lexicon, default_lexicon, read_lexicon
 from podcast.schema import did_you_mean
 from podcast.script import Script, render
 from podcast.show import Show, find_show, read_show
-from podcast.yamlio import load_document
+from podcast.yamlio import Document, load_document
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,30 +48,13 @@ def errors(problems: list[Problem]) -> list[Problem]:
 def check(issue_file: Path, engine: str | None = None) -> tuple[Project | None, list[Problem]]:
     """Every problem of *issue_file* and its show; the project when there is no error."""
     problems: list[Problem] = []
-    issue: Issue | None = None
-    try:
-        doc = load_document(issue_file)
-        issue = read_issue(doc)
-        problems += doc.problems
-    except InputError as exc:
-        problems += exc.problems
-    show = Show()
+    issue = _read(issue_file, read_issue, problems)
     show_file = find_show(issue_file)
-    if show_file is not None:
-        try:
-            show_doc = load_document(show_file)
-            show = read_show(show_doc)
-            problems += show_doc.problems
-        except InputError as exc:
-            problems += exc.problems
+    show = (_read(show_file, read_show, problems) if show_file else None) or Show()
     lexicon = default_lexicon()
     if show.lexicon is not None:
-        try:
-            lexicon_doc = load_document(show.lexicon)
-            lexicon = read_lexicon(lexicon_doc).merged_over(default_lexicon())
-            problems += lexicon_doc.problems
-        except InputError as exc:
-            problems += exc.problems
+        own = _read(show.lexicon, read_lexicon, problems)
+        lexicon = own.merged_over(lexicon) if own else lexicon
     if issue is None or errors(problems):
         language = (issue.detected_language() if issue else None) or show.language or "en-US"
         problems += _engine_problems(show, issue_file, engine, language, None)
@@ -80,6 +67,18 @@ def check(issue_file: Path, engine: str | None = None) -> tuple[Project | None, 
     problems += _engine_problems(show, issue_file, engine, script.language, project)
     problems += _warnings(project)
     return (None if errors(problems) else project), _sorted(problems)
+
+
+def _read(file: Path, reader: Callable[[Document], T], problems: list[Problem]) -> T | None:
+    """Parse *file* with *reader*, adding every problem found to *problems*."""
+    try:
+        doc = load_document(file)
+    except InputError as exc:  # unreadable, or not YAML at all
+        problems += exc.problems
+        return None
+    value = reader(doc)
+    problems += doc.problems
+    return value
 
 
 def load(issue_file: Path, engine: str | None = None) -> tuple[Project, list[Problem]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import socket
 from importlib import metadata
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -188,7 +189,9 @@ class EdgeEngine:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, aiohttp.ClientConnectorError):
         err = exc.os_error
-        reason = os.strerror(err.errno) if err.errno else (err.strerror or str(err))
+        if isinstance(err, socket.gaierror):
+            return f"cannot resolve {exc.host} (no network or no DNS here)"
+        reason = os.strerror(err.errno) if err.errno and err.errno > 0 else (err.strerror or str(err))
         return f"cannot connect to {exc.host}:{exc.port} ({reason})"
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
