@@ -237,8 +237,13 @@ def new(
     show_dir: Annotated[Path, typer.Argument(help="Show folder.", show_default=False)],
     date: Annotated[str | None, typer.Option(help="Issue date YYYY-MM-DD [default: a week after "
                                                   "the newest issue].")] = None,
+    language: Annotated[str | None, typer.Option(help="Language of a new show (zh-CN, en-US, ...).")]
+    = None,
 ) -> None:
-    """Create the next issue file from the show's skeleton and print its path."""
+    """Create the next issue file from the show's skeleton and print its path.
+
+    A show folder that does not exist yet is created, with a commented show.yaml.
+    """
     from podcast.scaffold import new_issue
 
     try:
@@ -246,7 +251,10 @@ def new(
     except ValueError:
         _err(f"error: --date must be YYYY-MM-DD, not {date!r}")
         raise typer.Exit(2) from None
-    typer.echo(str(_guard(lambda: new_issue(show_dir, day))))
+    issue, show = _guard(lambda: new_issue(show_dir, day, language))
+    if show is not None:
+        _err(f"created {show}: fill in the show's title, author and e-mail")
+    typer.echo(str(issue))
 
 
 @app.command()

@@ -77,22 +77,38 @@ def next_issue(show_dir: Path, date: dt.date | None = None) -> tuple[Path, dt.da
     return show_dir / f"{date.isoformat()}.yaml", date, len(issue_files(show_dir)) + 1
 
 
-def new_issue(show_dir: Path, date: dt.date | None = None) -> Path:
-    """Write the next issue file of *show_dir* from its skeleton and return its path."""
-    if not show_dir.is_dir():
+def new_issue(show_dir: Path, date: dt.date | None = None,
+              language: str | None = None) -> tuple[Path, Path | None]:
+    """Write the next issue file of *show_dir* from its skeleton.
+
+    A folder that does not exist yet is created with a commented ``show.yaml`` to fill in.
+    Returns the issue's path and the new show file's path (None when it already existed).
+    """
+    if show_dir.exists() and not show_dir.is_dir():
         raise PodcastError(f"{show_dir} is not a folder")
     show_file = show_dir / SHOW_FILE
-    show = load_show(show_file if show_file.is_file() else None)
+    created = None
+    if not show_file.is_file():
+        show_dir.mkdir(parents=True, exist_ok=True)
+        lang = language or "en-US"
+        _create(show_file, _render_show(lang, show_dir.resolve().name))
+        created = show_file
+    show = load_show(show_file)
     path, date, number = next_issue(show_dir, date)
     if path.exists():
         raise PodcastError(f"{path} already exists; not overwriting it (pass another --date)")
-    language = show.language or "en-US"
+    language = language or show.language or "en-US"
     skeleton = show_dir / SKELETON
     if skeleton.is_file():
         source = skeleton.read_text(encoding="utf-8")
     else:
         source = _DEFAULT[template_language(language)]
-    text = _render(source, show, date, number, language)
+    _create(path, _render(source, show, date, number, language))
+    return path, created
+
+
+def _create(path: Path, text: str) -> None:
+    """Write a new file atomically; fail rather than overwrite one that exists."""
     tmp = path.with_name(f".{path.name}.new")
     tmp.write_text(text, encoding="utf-8")
     try:
@@ -101,7 +117,36 @@ def new_issue(show_dir: Path, date: dt.date | None = None) -> Path:
         raise PodcastError(f"{path} already exists; not overwriting it") from None
     finally:
         tmp.unlink()
-    return path
+
+
+_SHOW_SKELETON = """\
+# Show settings: what stays the same every week. Every field is optional for building;
+# `podcast feed` needs title, description, author and email. Paths are relative to this folder.
+title: {title}
+description: One or two sentences about the show.
+author: Your Name
+email: you@example.com              # the feed's owner address (not shown to listeners)
+language: {language}
+website: https://example.com/
+category: Technology
+explicit: false
+# cover: cover.png                  # at least 1400x1400; default: the packaged cover
+engine: edge                        # neural voices when the service is reachable...
+fallback: espeak                    # ...and the offline engine otherwise
+voices:
+  edge: {edge_voice}
+  espeak: {espeak_voice}
+# music: {{intro: default, outro: default}}   # or a file of yours, or none
+# lexicon: lexicon.yaml             # how to say names: see the README
+"""
+
+
+def _render_show(language: str, folder_name: str) -> str:
+    zh = template_language(language) == "zh"
+    return _SHOW_SKELETON.format(
+        title=folder_name.replace("-", " ").title(), language=language,
+        edge_voice="zh-CN-YunxiNeural" if zh else "en-US-AndrewMultilingualNeural",
+        espeak_voice="cmn" if zh else "en-us")
 
 
 def _render(source: str, show: Show, date: dt.date, number: int, language: str) -> str:

@@ -261,3 +261,20 @@ def test_unchanged_issue_is_left_alone_unless_forced(tmp_path: Path, counting: C
     forced = runner.invoke(app, ["build", str(issue), "--out", str(out), "--force"])
     assert forced.exit_code == 0 and "built 2024-03-04.mp3" in forced.stderr
     assert mp3.stat().st_mtime_ns != stamp
+
+
+def test_new_starts_a_show_folder_with_a_show_file(tmp_path: Path) -> None:
+    folder = tmp_path / "shows" / "daily-ai"
+    result = run_cli("new", str(folder), "--date", "2024-07-01", "--language", "zh-CN")
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()) == folder / "2024-07-01.yaml"
+    assert f"created {folder / 'show.yaml'}" in result.stderr
+    show = (folder / "show.yaml").read_text(encoding="utf-8")
+    assert "language: zh-CN" in show and "edge: zh-CN-YunxiNeural" in show
+    checked = run_cli("validate", str(folder / "2024-07-01.yaml"))
+    assert checked.returncode == 0, checked.stderr
+    # the next one reuses the show file and never touches it
+    before = (folder / "show.yaml").read_bytes()
+    again = run_cli("new", str(folder))
+    assert Path(again.stdout.strip()) == folder / "2024-07-08.yaml" and "created" not in again.stderr
+    assert (folder / "show.yaml").read_bytes() == before
