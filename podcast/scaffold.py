@@ -15,7 +15,7 @@ from podcast.script import template_language
 from podcast.show import SHOW_FILE, Show, load_show
 
 SKELETON = "skeleton.yaml"
-_MONTHLY = re.compile(r"^(\d{4})-(\d{2})-(\d{1,2})$")  # 2024-02-3: third issue of February 2024
+_MONTHLY = re.compile(r"^(\d{4})-(\d{2})-([1-9])$")  # 2024-02-3: third issue of February 2024 (not a day: 2024-02-03)
 _DEFAULT = {
     "zh": """\
 # {{ show_title }} · {{ date.year }}年{{ date.month }}月第{{ number }}期
