@@ -15,7 +15,8 @@ from podcast.script import template_language
 from podcast.show import SHOW_FILE, Show, load_show
 
 SKELETON = "skeleton.yaml"
-_MONTHLY = re.compile(r"^(\d{4})-(\d{2})-([1-9])$")  # 2024-02-3: third issue of February 2024 (not a day: 2024-02-03)
+# 2024-02-3: the third issue of February 2024 (a zero-padded 2024-02-03 is a date instead)
+_MONTHLY = re.compile(r"^(\d{4})-(\d{2})-([1-9])$")
 _DEFAULT = {
     "zh": """\
 # {{ show_title }} · {{ date.year }}年{{ date.month }}月第{{ number }}期
