@@ -178,6 +178,12 @@ def build(issue_file: Path, options: BuildOptions | None = None,
     with Outputs() as outputs:
         staged = outputs.stage(mp3)
         loudness = encode_normalized(episode, project.show, staged)
+        goal = project.show.loudness
+        if (abs(loudness.integrated_lufs - goal.integrated_lufs) > 1.0
+                or loudness.true_peak_db > goal.true_peak_db):
+            reporter.warn(f"loudness {loudness.integrated_lufs:.1f} LUFS / {loudness.true_peak_db:.1f} "
+                          f"dBTP misses the show's {goal.integrated_lufs:g} LUFS / "
+                          f"{goal.true_peak_db:g} dBTP")
         write_id3(staged, tags_for(project), chapters)
         outputs.write_text(out / f"{stem}.chapters.json",
                            chapters_json(chapters, project.issue.title))
