@@ -84,7 +84,7 @@ def mix(plans: list[SegmentPlan], synthesis: Synthesis, show: Show) -> Mix:
                 cues.append(Cue((cursor + s) / rate, (cursor + e) / rate, text))
             cursor += clip.frames + round(part.chunk.pause_after_ms * rate / 1000)
         layout.append(placed)
-        placements.append(Placement(p.segment.id, start / rate, _voiced_end(placed) / rate,
+        placements.append(Placement(p.segment.id, start / rate, (_voiced_end(placed) or start) / rate,
                                     tuple(cues)))
         if i + 1 < len(plans):
             gap = pauses.between_ms

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from podcast.errors import InputError
+from podcast.errors import InputError, Problem
 from podcast.project import check
 
 NOT_ISSUES = {"show.yaml", "lexicon.yaml", "skeleton.yaml"}
@@ -53,10 +53,16 @@ def used_keys(folder: Path) -> set[str]:
     from podcast.synthesize import plan
 
     keys: set[str] = set()
-    for show_dir in shows_under(folder):
+    shows = shows_under(folder) if folder.is_dir() else []
+    if not shows:
+        raise InputError([Problem(folder, 1, 1, "--unused-in", "no issue files here: "
+                                  "pruning against it would empty the cache")])
+    broken = []
+    for show_dir in shows:
         for path in issue_files(show_dir):
-            project, _ = check(path)
+            project, problems = check(path)
             if project is None:
+                broken += [p for p in problems if p.severity == "error"][:1]
                 continue
             show = project.show
             for name in filter(None, (show.engine, show.fallback)):
@@ -64,6 +70,8 @@ def used_keys(folder: Path) -> set[str]:
                 voice = show.voice_spec(name).resolve(engine.default_voice(project.script.language))
                 for p in plan(project.script, engine, voice, lexicon=project.lexicon):
                     keys.update(part.key for part in p.parts)
+    if broken:  # their clips cannot be told apart from unused ones: keep everything
+        raise InputError(broken)
     return keys
 
 

@@ -4,6 +4,7 @@ errors to exit codes: 0 success, 2 invalid input (one line per problem), 1 anyth
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ import typer
 from podcast import __version__
 from podcast.errors import InputError, PodcastError
 from podcast.progress import Lines, reporter_for
+from podcast.progress import err as _err
 
 if TYPE_CHECKING:
     from podcast.build import BuildOptions, BuildReport
@@ -38,10 +40,6 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors, warning
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Retries, stage timings and details.")]
 
 
-def _err(message: str) -> None:
-    typer.echo(message, err=True)
-
-
 def _guard(action: Callable[[], T]) -> T:
     """Run *action*, turning our errors into messages and exit codes."""
     try:
@@ -51,6 +49,9 @@ def _guard(action: Callable[[], T]) -> T:
             _err(str(problem))
         raise typer.Exit(2) from None
     except PodcastError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
+    except OSError as exc:  # a folder we cannot write, a disk that is full, ...
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
@@ -170,7 +171,7 @@ def validate(
 
     failed = False
     for path in issues:
-        project, problems = check(path, engine)
+        project, problems = _guard(functools.partial(check, path, engine))
         if project is not None and project.show.file:  # a show that will publish a feed
             problems += [replace(p, severity="warning", message="not set: `podcast feed` needs it")
                          for p in feed_problems(project.show, path.parent)]

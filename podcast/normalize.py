@@ -109,30 +109,32 @@ def speak(sentence: str, language: str, lexicon: Lexicon | None = None, engine: 
 
 def chunks(text: str, language: str, lexicon: Lexicon | None = None,
            engine: str | None = None) -> list[Chunk]:
-    """Cut *text* at pause markers and sentences; leading pauses are dropped."""
+    """Cut *text* at pause markers and sentences.
+
+    A piece with nothing to say (only a link, say) adds its pause to the chunk before it;
+    pauses before the first words are dropped (segments are separated by pauses anyway).
+    """
     out: list[Chunk] = []
     pos = 0
-    pending: list[str] = []
+    pieces: list[tuple[str, int]] = []
     for match in PAUSE_RE.finditer(text):
-        pending.append(text[pos:match.start()])
-        written = split_sentences(" ".join(pending))
-        pending = []
-        if written:
-            out.append(_chunk(written, language, pause_ms(match), lexicon, engine))
+        pieces.append((text[pos:match.start()], pause_ms(match)))
+        pos = match.end()
+    pieces.append((text[pos:], 0))
+    for piece, pause in pieces:
+        chunk = _chunk(split_sentences(piece), language, pause, lexicon, engine)
+        if chunk.spoken:
+            out.append(chunk)
         elif out:
             last = out[-1]
-            out[-1] = Chunk(last.written, last.spoken, last.pause_after_ms + pause_ms(match))
-        pos = match.end()
-    written = split_sentences(text[pos:])
-    if written:
-        out.append(_chunk(written, language, 0, lexicon, engine))
+            out[-1] = Chunk(last.written, last.spoken, last.pause_after_ms + pause)
     return out
 
 
 def _chunk(written: list[str], language: str, pause: int, lexicon: Lexicon | None,
            engine: str | None) -> Chunk:
     spoken = [speak(s, language, lexicon, engine) for s in written]
-    keep = [(w, s) for w, s in zip(written, spoken, strict=True) if s]
+    keep = [(w, s) for w, s in zip(written, spoken, strict=True) if s.strip()]
     return Chunk(tuple(w for w, _ in keep), tuple(s for _, s in keep), pause)
 
 

@@ -57,6 +57,8 @@ def preview(issue_file: Path, key: str, out: Path | None = None, options: BuildO
     synthesis = run(plans, engine, ClipCache(options.cache_dir),
                     policy=policy_for(project.show, engine, options), reporter=reporter)
     clips = [trim(synthesis.clips[part.key]) for part in plans[0].parts]
+    if not clips:
+        raise InputError([Problem(issue_file, 1, 1, segment.id, "this segment has nothing to say")])
     rate = clips[0].sample_rate
     pieces: list[Samples] = []
     for part, clip in zip(plans[0].parts, clips, strict=True):

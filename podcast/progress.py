@@ -12,7 +12,8 @@ from typing import Any
 import typer
 
 
-def _err(message: str) -> None:
+def err(message: str) -> None:
+    """One line on stderr."""
     typer.echo(message, err=True)
 
 
@@ -26,7 +27,7 @@ class Lines:
         self._stage = ""
 
     def warn(self, message: str) -> None:
-        _err(message if ": warning: " in message else f"WARNING: {message}")
+        err(message if ": warning: " in message else f"WARNING: {message}")
 
     def start(self, total: int) -> None:
         self.total, self.done = total, 0
@@ -34,24 +35,24 @@ class Lines:
     def step(self, segment_id: str, cached: bool) -> None:
         self.done += 1
         if not self.quiet:
-            _err(f"[{self.done}/{self.total}] {segment_id}: {'cached' if cached else 'synthesized'}")
+            err(f"[{self.done}/{self.total}] {segment_id}: {'cached' if cached else 'synthesized'}")
 
     def stage(self, name: str) -> None:
         self._timing()
         self._stage, self._stage_started = name, time.monotonic()
         if not self.quiet:
-            _err(f"{name}...")
+            err(f"{name}...")
 
     def note(self, message: str) -> None:
         if self.verbose:
-            _err(message)
+            err(message)
 
     def finish(self) -> None:
         self._timing()
 
     def _timing(self) -> None:
         if self.verbose and self._stage:
-            _err(f"  {self._stage} took {time.monotonic() - self._stage_started:.1f} s")
+            err(f"  {self._stage} took {time.monotonic() - self._stage_started:.1f} s")
 
 
 class Bars(Lines):

@@ -17,8 +17,9 @@ from podcast.engines.base import Engine
 from podcast.errors import EngineUnavailable, InputError, Problem
 from podcast.issue import Issue, read_issue
 from podcast.lexicon import Lexicon, default_lexicon, read_lexicon
+from podcast.normalize import chunks
 from podcast.schema import did_you_mean
-from podcast.script import Script, render
+from podcast.script import Script, render, template_position
 from podcast.show import Show, find_show, read_show
 from podcast.yamlio import Document, load_document
 
@@ -64,6 +65,8 @@ def check(issue_file: Path, engine: str | None = None) -> tuple[Project | None, 
     except InputError as exc:
         return None, _sorted(problems + exc.problems)
     project = Project(issue, show, script, lexicon)
+    problems += _silent_segments(project)
+    problems += _notes_problems(project)
     problems += _engine_problems(show, issue_file, engine, script.language, project)
     problems += _warnings(project)
     return (None if errors(problems) else project), _sorted(problems)
@@ -134,6 +137,40 @@ def voice_problems(show: Show, engine: Engine, language: str, project: Project |
             item = project.issue.entries[entry - 1]
             out.append(Problem(project.issue.file, item.line, item.column,
                                f"entries[{entry}].voice.{engine.name}", problem))
+    return out
+
+
+def _notes_problems(project: Project) -> list[Problem]:
+    """Render the show-notes templates once with stand-in times, so that a mistake in them is
+    found now rather than after all the audio is made."""
+    from podcast.chapters import Chapter
+    from podcast.notes import render_notes
+
+    chapters = [Chapter(s.id, s.chapter, float(i), float(i + 1), s.url)
+                for i, s in enumerate(project.script.segments)]
+    try:
+        render_notes(project.issue, project.show, project.script.language, chapters, len(chapters))
+    except Exception as exc:
+        file, line = template_position("notes")
+        message = getattr(exc, "message", None) or str(exc)
+        return [Problem(file, line, 1, f"template {file.name}", f"show notes: {message}")]
+    return []
+
+
+def _silent_segments(project: Project) -> list[Problem]:
+    """Segments that leave nothing to say once pauses and links are taken out."""
+    out: list[Problem] = []
+    issue = project.issue
+    for seg in project.script.segments:
+        if chunks(seg.text, project.script.language, project.lexicon):
+            continue
+        message = "nothing to say once pauses and links are taken out"
+        if seg.entry is not None:
+            entry = issue.entries[seg.entry - 1]
+            field = f"entries[{seg.entry}].summary"
+            out.append(Problem(issue.file, entry.line, entry.column, field, message))
+        else:
+            out.append(Problem(issue.file, 1, 1, seg.kind, message))
     return out
 
 

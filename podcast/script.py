@@ -136,12 +136,15 @@ def _render(env: jinja2.Environment, name: str, ctx: dict[str, Any], where: str,
         file = Path(exc.filename) if exc.filename else Path(name)
         problems.append(Problem(file, exc.lineno or 1, 1, f"template {name}",
                                 f"syntax error: {exc.message}"))
-    except jinja2.TemplateNotFound:
-        problems.append(Problem(issue.file, 1, 1, f"template {name}", "template not found"))
-    except jinja2.UndefinedError as exc:
-        file, line = _template_position(name)
-        problems.append(Problem(file, line, 1, f"template {name}",
-                                f"while rendering {where}: {exc.message}"))
+    except jinja2.TemplateNotFound as exc:
+        file, line = template_position(name)
+        missing = exc.name or name
+        problems.append(Problem(file if missing != name else issue.file, line, 1, f"template {name}",
+                                f"template {missing} not found"))
+    except Exception as exc:  # undefined variables, filters, type errors in expressions, ...
+        file, line = template_position(name)
+        message = getattr(exc, "message", None) or str(exc)
+        problems.append(Problem(file, line, 1, f"template {name}", f"while rendering {where}: {message}"))
     return ""
 
 
@@ -160,8 +163,9 @@ def _squash(text: str) -> str:
     return out
 
 
-def _template_position(name: str) -> tuple[Path, int]:
-    """The template file and line of the innermost template frame of the current exception."""
+def template_position(name: str) -> tuple[Path, int]:
+    """The template file and line of the innermost template frame of the exception being
+    handled (``Path(name)``, line 1 when no template frame is found)."""
     frames = traceback.extract_tb(sys.exc_info()[2])
     for frame in reversed(frames):
         if frame.filename.endswith(".j2"):
