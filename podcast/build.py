@@ -194,8 +194,8 @@ def build(issue_file: Path, options: BuildOptions | None = None,
                              episode.duration_s)
         outputs.write_text(out / f"{stem}.md", notes.markdown)
         outputs.write_text(out / f"{stem}.html", notes.html)
-        total = sum(len(p.parts) for p in plans)
-        counts = SegmentCounts(total, synthesis.synthesized, total - synthesis.synthesized)
+        fresh = synthesis.segments_synthesized(plans)
+        counts = SegmentCounts(len(plans), fresh, len(plans) - fresh)
         report = BuildReport(mp3, episode.duration_s, engine.name, chapters, counts, loudness,
                              list(outputs.staged()), fallback_reason)
         outputs.write_text(manifest, json.dumps({

@@ -138,6 +138,7 @@ def _build_one(issue: Path, options: BuildOptions, as_json: bool, quiet: bool,
 
 def _build_folder(folder: Path, options: BuildOptions, latest: bool, as_json: bool, quiet: bool,
                   verbose: bool) -> None:
+    """Build each issue of *folder* in turn; one that fails does not stop the others."""
     from podcast.catalog import issue_files
     from podcast.catalog import latest as newest
 
@@ -149,12 +150,21 @@ def _build_folder(folder: Path, options: BuildOptions, latest: bool, as_json: bo
     if not issues:
         _err(f"error: no issue files in {folder}")
         raise typer.Exit(2)
-    reports = [_build_one(issue, options, as_json, quiet, verbose) for issue in issues]
+    reports: list[BuildReport] = []
+    codes: list[int] = []
+    for issue in issues:
+        try:
+            reports.append(_build_one(issue, options, as_json, quiet, verbose))
+        except typer.Exit as exc:  # the problem is already reported; go on with the next issue
+            codes.append(exc.exit_code)
     if as_json:
         typer.echo(json.dumps([r.as_json() for r in reports], ensure_ascii=False, indent=2))
     else:
         for report in reports:
             typer.echo(str(report.mp3))
+    if codes:
+        _err(f"error: {len(codes)} of {len(issues)} issues failed to build")
+        raise typer.Exit(max(codes))
 
 
 @app.command()

@@ -44,6 +44,12 @@ class Synthesis:
     clips: dict[str, Clip] = field(default_factory=dict)
     synthesized: int = 0
     cached: int = 0
+    fresh: set[str] = field(default_factory=set)
+    """Keys synthesized by this run."""
+
+    def segments_synthesized(self, plans: list[SegmentPlan]) -> int:
+        """How many of *plans*' segments needed at least one new clip."""
+        return sum(1 for p in plans if any(part.key in self.fresh for part in p.parts))
 
 
 def plan(script: Script, engine: Engine, voice: Voice, only: set[str] | None = None,
@@ -96,7 +102,7 @@ async def run_async(plans: list[SegmentPlan], engine: Engine, cache: ClipCache, 
     """
     policy = policy or Policy()
     reporter = reporter or Silent()
-    reporter.start(sum(len(p.parts) for p in plans))
+    reporter.start(len({part.key for p in plans for part in p.parts}))
     result = Synthesis()
     todo: dict[str, tuple[str, Request]] = {}
     for p in plans:
@@ -119,6 +125,7 @@ async def run_async(plans: list[SegmentPlan], engine: Engine, cache: ClipCache, 
         cache.put(key, clip, {**info, "voice": request.voice.key(), "text": list(request.sentences)})
         result.clips[key] = clip
         result.synthesized += 1
+        result.fresh.add(key)
         reporter.step(seg_id, False)
 
     try:

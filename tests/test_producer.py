@@ -278,3 +278,16 @@ def test_new_starts_a_show_folder_with_a_show_file(tmp_path: Path) -> None:
     again = run_cli("new", str(folder))
     assert Path(again.stdout.strip()) == folder / "2024-07-08.yaml" and "created" not in again.stderr
     assert (folder / "show.yaml").read_bytes() == before
+
+
+def test_a_failing_issue_does_not_stop_a_folder_build(tmp_path: Path, counting: CountingEngine) -> None:
+    issue = _show(tmp_path)
+    write(issue.parent / "2024-03-11.yaml", ISSUE.replace("2024-03-04", "2024-03-11").replace(
+        "A small model writes tidy code.", "This one is broken."))
+    write(issue.parent / "2024-03-18.yaml", ISSUE.replace("2024-03-04", "2024-03-18"))
+    counting.fail_on = "broken"
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["build", str(issue.parent), "--out", str(out), "--json"])
+    assert result.exit_code == 1
+    assert [Path(r["mp3"]).name for r in json.loads(result.stdout)] == ["2024-03-04.mp3", "2024-03-18.mp3"]
+    assert "segment entry-03" in result.stderr and "1 of 3 issues failed" in result.stderr
