@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +130,7 @@ def choose_engine(project: Project, options: BuildOptions,
         if second:
             raise EngineUnavailable(f"fallback engine {name!r} is unavailable too: {second}")
     engine = registry.get(name, **show.options_for(name))
-    voice = show.voice_spec(name).resolve(engine.default_voice(project.script.language))
+    voice = show.voice_for(engine, project.script.language)
     return engine, voice, fallback_reason
 
 
@@ -211,9 +211,14 @@ MANIFEST_DIR = ".podcast"
 
 def input_fingerprint(project: Project, engine: Engine, plans: list[SegmentPlan]) -> str:
     """A hash of everything that goes into the outputs (the clips by their cache keys)."""
-    show = project.show
+    show, issue = project.show, project.issue
+    # settings and content, without any path spelling (files are hashed by content below)
+    settings = replace(show, file=None, positions={}, cover=None, templates=None, lexicon=None,
+                       music=replace(show.music, intro=None, outro=None),
+                       output=replace(show.output, dir=None))
+    content = replace(issue, file=Path(issue.file.name))
     digest = hashlib.sha256()
-    for part in (__version__, engine.name, engine.version(), repr(show), repr(project.issue),
+    for part in (__version__, engine.name, engine.version(), repr(settings), repr(content),
                  repr(project.script), *[p.key for plan_ in plans for p in plan_.parts]):
         digest.update(part.encode() + b"\0")
     assets = [show.music.intro, show.music.outro, show.cover]
@@ -230,7 +235,7 @@ def _primary_fingerprint(project: Project, options: BuildOptions, used: Engine) 
     if name == used.name:
         return ""
     engine = registry.get(name, **project.show.options_for(name))
-    voice = project.show.voice_spec(name).resolve(engine.default_voice(project.script.language))
+    voice = project.show.voice_for(engine, project.script.language)
     plans = plan(project.script, engine, voice, lexicon=project.lexicon)
     return input_fingerprint(project, engine, plans)
 

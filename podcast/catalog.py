@@ -67,7 +67,7 @@ def used_keys(folder: Path) -> set[str]:
             show = project.show
             for name in filter(None, (show.engine, show.fallback)):
                 engine = registry.get(name, **show.options_for(name))
-                voice = show.voice_spec(name).resolve(engine.default_voice(project.script.language))
+                voice = show.voice_for(engine, project.script.language)
                 for p in plan(project.script, engine, voice, lexicon=project.lexicon):
                     keys.update(part.key for part in p.parts)
     if broken:  # their clips cannot be told apart from unused ones: keep everything

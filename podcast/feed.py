@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
@@ -160,6 +161,10 @@ def write_feed(show_dir: Path, base_url: str, out: Path | None = None) -> tuple[
     if problems:
         raise InputError(problems)
     base = base_url.rstrip("/") + "/"
+
+    def url(name: str) -> str:
+        return base + quote(name)
+
     folder = items[0].mp3.parent
     language = items[0].project.script.language
     fg = FeedGenerator()
@@ -181,8 +186,8 @@ def write_feed(show_dir: Path, base_url: str, out: Path | None = None) -> tuple[
     cover_name = None
     if show.cover and show.cover.is_file():
         cover_name = f"cover{show.cover.suffix.lower()}"
-        fg.image(url=base + cover_name, title=show.title, link=show.website or base)
-        fg.podcast.itunes_image(base + cover_name)
+        fg.image(url=url(cover_name), title=show.title, link=show.website or base)
+        fg.podcast.itunes_image(url(cover_name))
     epoch = source_date_epoch()
     fg.lastBuildDate(dt.datetime.fromtimestamp(epoch, dt.UTC) if epoch is not None
                      else _when(items[0].project.issue.date))
@@ -193,15 +198,15 @@ def write_feed(show_dir: Path, base_url: str, out: Path | None = None) -> tuple[
         entry.guid(episode_guid(show_dir, item.stem), permalink=False)
         entry.pubDate(_when(issue.date))
         entry.description(item.notes_html or issue.description or issue.title)
-        entry.enclosure(base + item.mp3.name, str(item.size), "audio/mpeg")
-        entry.link(href=base + f"{item.stem}.html")
+        entry.enclosure(url(item.mp3.name), str(item.size), "audio/mpeg")
+        entry.link(href=url(f"{item.stem}.html"))
         entry.podcast.itunes_duration(round(item.duration_s))
         if issue.number is not None:
             entry.podcast.itunes_episode(issue.number)
-        entry.podcast2.chapters = base + f"{item.stem}.chapters.json"
+        entry.podcast2.chapters = url(f"{item.stem}.chapters.json")
         lang = item.project.script.language
-        entry.podcast2.transcripts = [(base + f"{item.stem}.vtt", "text/vtt", lang),
-                                      (base + f"{item.stem}.srt", "application/x-subrip", lang)]
+        entry.podcast2.transcripts = [(url(f"{item.stem}.vtt"), "text/vtt", lang),
+                                      (url(f"{item.stem}.srt"), "application/x-subrip", lang)]
     target = folder / "feed.xml"
     with Outputs() as outputs:
         outputs.stage(target).write_bytes(fg.rss_str(pretty=True))

@@ -16,7 +16,7 @@ from typing import Any
 
 from podcast.engines.base import Voice, VoiceOverride
 from podcast.errors import InputError
-from podcast.schema import Reader
+from podcast.schema import Reader, did_you_mean
 from podcast.yamlio import Document, load_document
 
 ISSUE_KEYS = ("title", "date", "language", "number", "description", "intro", "outro", "entries")
@@ -145,11 +145,21 @@ def _read_voice(r: Reader, path: tuple[str | int, ...]) -> VoiceOverride | None:
     prosody: dict[str, str] = {}
     names: list[tuple[str, str]] = []
     per_engine: list[tuple[str, str, str]] = []
+    from podcast.engines import registry
+
+    engines = registry.names()
+    for key in table:
+        if key not in _PROSODY and key not in engines:
+            hint = did_you_mean(key, [*_PROSODY, *engines])
+            r.doc.add((*path, key), f"unknown field{hint}; use rate, pitch, volume or an engine name",
+                      at_key=True)
     for key, value in table.items():
         if key in _PROSODY:
             text = r.string((*path, key))
             if text is not None and _valid_prosody(r, (*path, key), key, text):
                 prosody[key] = text
+        elif key not in engines:
+            continue
         elif isinstance(value, str):
             names.append((key, value.strip()))
         elif isinstance(value, dict):

@@ -1,7 +1,8 @@
 """``podcast script``: the narration exactly as the engine will receive it.
 
 Each segment's text after templates and speech normalization, with the voice it will use;
-explicit pauses are shown as ``[pause Nms]``. Nothing is synthesized and nothing goes online.
+explicit pauses are shown as ``[pause Nms]``. Nothing is synthesized; without ``--engine``,
+the show's engine is probed once (as a build would) to know whether its fallback applies.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from podcast.build import BuildOptions, choose_engine
 from podcast.engines import registry
 from podcast.project import load
+from podcast.report import Silent
 from podcast.synthesize import plan
 
 
@@ -32,9 +35,11 @@ def narration(issue_file: Path, engine_name: str | None = None) -> list[Line]:
     """The spoken script of *issue_file* for the show's engine (or *engine_name*)."""
     project, _ = load(issue_file, engine_name)
     show = project.show
-    name = engine_name or show.engine
-    engine = registry.get(name, **show.options_for(name))
-    voice = show.voice_spec(name).resolve(engine.default_voice(project.script.language))
+    if engine_name:
+        engine = registry.get(engine_name, **show.options_for(engine_name))
+        voice = show.voice_for(engine, project.script.language)
+    else:  # the engine a build would use now: the show's, or its fallback when that is unreachable
+        engine, voice, _ = choose_engine(project, BuildOptions(), Silent())
     lines = []
     for p in plan(project.script, engine, voice, lexicon=project.lexicon):
         pieces = []

@@ -119,7 +119,7 @@ def voice_problems(show: Show, engine: Engine, language: str, project: Project |
     """Voices (the show's, and the entries' own when *project* is given) that *engine* cannot
     use, located in their files."""
     names: dict[str, int | None] = {
-        show.voice_spec(engine.name).resolve(engine.default_voice(language)).name: None}
+        show.voice_for(engine, language).name: None}
     for seg in project.script.segments if project else ():
         for eng, voice in seg.voice.names if seg.voice else ():
             if eng == engine.name:

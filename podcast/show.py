@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from podcast.engines.base import Voice
+from podcast.engines.base import Engine, Voice
 from podcast.errors import InputError
 from podcast.schema import Reader
 from podcast.yamlio import Document, PathKey, field_name, load_document
@@ -145,6 +145,10 @@ class Show:
         """Settings the show gives engine *engine* (its top-level section, e.g. ``edge:``)."""
         return dict(self.engine_options.get(engine, {}))
 
+    def voice_for(self, engine: Engine, language: str) -> Voice:
+        """The host voice *engine* uses for this show."""
+        return self.voice_spec(engine.name).resolve(engine.default_voice(language))
+
     def voice_spec(self, engine: str) -> VoiceSpec:
         """The show's voice settings for *engine* (defaults when it names none)."""
         return self.voices.get(engine, VoiceSpec())
@@ -193,7 +197,7 @@ def read_show(doc: Document) -> Show:
         cover=_asset(r, ("cover",), base, DEFAULT_COVER),
         engine=engine,
         fallback=r.string(("fallback",)),
-        voices=_voices(r),
+        voices=_voices(r, engine_names),
         templates=_folder(r, ("templates",), base),
         lexicon=_lexicon_file(r, base),
         music=_music(r, base),
@@ -282,8 +286,9 @@ def _folder(r: Reader, path: PathKey, base: Path) -> Path | None:
     return folder
 
 
-def _voices(r: Reader) -> dict[str, VoiceSpec]:
+def _voices(r: Reader, engines: list[str]) -> dict[str, VoiceSpec]:
     table = r.mapping(("voices",)) or {}
+    r.known_keys(("voices",), engines)
     out: dict[str, VoiceSpec] = {}
     for engine, value in table.items():
         path: PathKey = ("voices", engine)

@@ -70,6 +70,7 @@ class EdgeEngine:
         self.receive_timeout = max(1, round(receive_timeout_s))
         self.probe_timeout = probe_timeout_s
         self._voice_lists: dict[str | None, list[VoiceInfo]] = {}
+        self._probes: dict[str | None, str | None] = {}
 
     @property
     def endpoint(self) -> str | None:
@@ -115,7 +116,16 @@ class EdgeEngine:
         return None
 
     def probe(self) -> str | None:
-        """One short request for the voice list: None when the service answers, else why not."""
+        """One short request for the voice list: None when the service answers, else why not.
+
+        The answer is kept for the rest of the process (per endpoint): a folder build probes once.
+        """
+        endpoint = self.endpoint
+        if endpoint not in self._probes:
+            self._probes[endpoint] = self._probe()
+        return self._probes[endpoint]
+
+    def _probe(self) -> str | None:
         try:
             endpoint = self.endpoint
             found = asyncio.run(asyncio.wait_for(self._fetch_voices(), self.probe_timeout))
@@ -131,7 +141,7 @@ class EdgeEngine:
     def voices(self) -> list[VoiceInfo]:
         """The service's voices (raises EngineUnavailable when it cannot be reached)."""
         if self._voices is None:
-            reason = self.probe()
+            reason = self._probe()
             if reason:
                 raise EngineUnavailable(f"cannot list edge voices: {reason}")
         return list(self._voices or [])
