@@ -111,6 +111,11 @@ def _engine_problems(show: Show, issue_file: Path, chosen: str | None, language:
             else:
                 out.append(Problem(show.file or issue_file, *show.locate(field), field, f"{exc}{hint}"))
             continue
+        config = getattr(engine, "config_problem", None)
+        problem = config() if callable(config) else None
+        if problem:
+            out.append(Problem(show.file or issue_file, *show.locate(name), name, problem))
+            continue
         out += voice_problems(show, engine, language, project)
     return out
 

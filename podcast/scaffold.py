@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import jinja2
 
 from podcast.catalog import issue_date, issue_files, latest
-from podcast.errors import PodcastError
+from podcast.errors import InputError, PodcastError, Problem
 from podcast.script import template_language
 from podcast.show import SHOW_FILE, Show, load_show
 
@@ -25,7 +26,7 @@ _DEFAULT = {
 #   summary  这一条的播报文字（必填）。需要停顿时写 [pause 800ms]
 #   url      论文或新闻链接（http/https），会出现在节目简介里
 #   org      发布机构；name：模型或论文名；其他字段都可以在模板里使用
-title: {{ show_title }} {{ date.year }}年{{ date.month }}月第{{ number }}期
+title: {{ title }}
 date: {{ date.isoformat() }}        # 发布日期 YYYY-MM-DD
 language: {{ language }}
 number: {{ number }}                 # 本月第几期（开场白会念出来）
@@ -45,7 +46,7 @@ entries:
 #   summary  what the host says about it (required); write [pause 800ms] for a pause
 #   url      link to the paper or story (http/https), listed in the show notes
 #   org      who made it; name: the model or paper; any other field is passed to templates
-title: {{ show_title }}, {{ date.strftime("%B") }} {{ date.day }}, {{ date.year }}
+title: {{ title }}
 date: {{ date.isoformat() }}        # publication date, YYYY-MM-DD
 language: {{ language }}
 number: {{ number }}                 # issue number (the intro says it)
@@ -87,6 +88,9 @@ def new_issue(show_dir: Path, date: dt.date | None = None,
     """
     if show_dir.exists() and not show_dir.is_dir():
         raise PodcastError(f"{show_dir} is not a folder")
+    if language is not None and not re.fullmatch(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*", language):
+        raise InputError([Problem(show_dir, 1, 1, "--language",
+                                  f"must be a BCP 47 tag like zh-CN or en-US, got {language!r}")])
     show_file = show_dir / SHOW_FILE
     created = None
     if not show_file.is_file():
@@ -145,12 +149,25 @@ voices:
 def _render_show(language: str, folder_name: str) -> str:
     zh = template_language(language) == "zh"
     return _SHOW_SKELETON.format(
-        title=folder_name.replace("-", " ").title(), language=language,
+        title=_quote(folder_name.replace("-", " ").title()), language=language,
         edge_voice="zh-CN-YunxiNeural" if zh else "en-US-AndrewMultilingualNeural",
         espeak_voice="cmn" if zh else "en-us")
 
 
 def _render(source: str, show: Show, date: dt.date, number: int, language: str) -> str:
+    """Fill a skeleton. Variables: ``show_title``, ``date``, ``number``, ``language`` and
+    ``title`` (a default episode title, already quoted for YAML); filter ``quote``."""
+    name = show.title or "My Show"
+    if template_language(language) == "zh":
+        title = f"{name} {date.year}年{date.month}月第{number}期"
+    else:
+        title = f"{name}, {date:%B} {date.day}, {date.year}"
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    return env.from_string(source).render(show_title=show.title or "My Show", date=date, number=number,
-                                          language=language)
+    env.filters["quote"] = _quote
+    return env.from_string(source).render(show_title=name, date=date, number=number,
+                                          language=language, title=_quote(title))
+
+
+def _quote(value: object) -> str:
+    """A YAML (JSON) string literal, keeping non-ASCII text readable."""
+    return json.dumps(str(value), ensure_ascii=False)

@@ -82,7 +82,16 @@ class EdgeEngine:
 
     @property
     def _voices(self) -> list[VoiceInfo] | None:
-        return self._voice_lists.get(self.endpoint)
+        return self._voice_lists.get(os.environ.get(ENV_ENDPOINT) or self._configured_endpoint)
+
+    def config_problem(self) -> str | None:
+        """What is wrong with this engine's settings (the endpoint), or None."""
+        try:
+            _ = self.endpoint
+        except EngineUnavailable as exc:
+            source = f"${ENV_ENDPOINT}" if os.environ.get(ENV_ENDPOINT) else "edge.endpoint"
+            return f"{source}: {exc}"
+        return None
 
     # -- where to talk to -------------------------------------------------------------
     def _point_library(self) -> None:
@@ -120,7 +129,10 @@ class EdgeEngine:
 
         The answer is kept for the rest of the process (per endpoint): a folder build probes once.
         """
-        endpoint = self.endpoint
+        try:
+            endpoint = self.endpoint
+        except EngineUnavailable as exc:
+            return str(exc)
         if endpoint not in self._probes:
             self._probes[endpoint] = self._probe()
         return self._probes[endpoint]
