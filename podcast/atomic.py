@@ -9,13 +9,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside *path*; move it into place only if the block succeeds."""
+def temp_beside(path: Path) -> Path:
+    """A new empty temporary file in *path*'s folder (created if needed), named after it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
-    tmp = Path(name)
+    return Path(name)
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside *path*; move it into place only if the block succeeds."""
+    tmp = temp_beside(path)
     try:
         yield tmp
         os.chmod(tmp, 0o644)
@@ -37,11 +42,8 @@ class Outputs:
 
     def stage(self, path: Path) -> Path:
         """A temporary path that becomes *path* on commit."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        self._staged[path] = Path(name)
-        return Path(name)
+        self._staged[path] = temp_beside(path)
+        return self._staged[path]
 
     def staged(self) -> dict[Path, Path]:
         """Final path → staged temporary path, for every file staged so far."""

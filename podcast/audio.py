@@ -59,9 +59,8 @@ def as_frames(samples: npt.NDArray[np.generic], channels: int | None = None) -> 
         data /= 32768.0
     if data.ndim == 1:
         data = data[:, None]
-    if channels is not None and data.shape[1] != channels:
-        data = (np.repeat(data.mean(axis=1, keepdims=True), channels, axis=1)
-                if channels > 1 or data.shape[1] > 1 else data)
+    if channels is not None and data.shape[1] != channels:  # mix down, then spread
+        data = np.repeat(data.mean(axis=1, keepdims=True), channels, axis=1)
     return np.ascontiguousarray(data, dtype=np.float32)
 
 

@@ -30,14 +30,10 @@ class Reporter(Protocol):
 
 
 class Silent:
-    """A reporter that ignores everything; warnings are kept for the report."""
-
-    def __init__(self) -> None:
-        self.warnings: list[str] = []
+    """A reporter that ignores everything."""
 
     def warn(self, message: str) -> None:
-        """Keep the warning."""
-        self.warnings.append(message)
+        """Ignore."""
 
     def start(self, total: int) -> None:
         """Ignore."""

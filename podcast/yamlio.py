@@ -7,7 +7,6 @@ values ourselves and keep a map from the value's path (``("entries", 2, "url")``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,14 +125,3 @@ def _convert(node: yaml.Node, path: PathKey, doc: Document, loader: _Loader) -> 
         return loader.construct_object(node, deep=True)
     except (ValueError, yaml.constructor.ConstructorError):
         return node.value  # e.g. 2024-02-30: let the field's own check explain it
-
-
-def iter_paths(data: Any, path: PathKey = ()) -> Iterator[tuple[PathKey, Any]]:
-    """Yield every (path, value) pair in *data*, depth first."""
-    yield path, data
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from iter_paths(value, (*path, key))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            yield from iter_paths(value, (*path, i))
