@@ -214,3 +214,15 @@ def test_readme_weekly_setup_names_the_workflow_commands() -> None:
     for needle in ("podcast new", "weekly.yml", "catalog.yml", "GitHub Actions", "podcast feed"):
         assert needle in readme, needle
     assert run_cli("--help").returncode == 0
+
+
+def test_feed_urls_are_percent_encoded(tmp_path: Path, counting: CountingEngine) -> None:
+    show = tmp_path / "small"
+    write(show / "show.yaml", SHOW.format(engine="counting"))
+    issue = write(show / "第1期 ep.yaml", ISSUE.format(n=1, date="2024-03-04"))
+    out = tmp_path / "site"
+    build(issue, BuildOptions(out_dir=out))
+    feed, _ = write_feed(show, "https://example.org/pod", out)
+    (entry,) = feedparser.parse(str(feed)).entries
+    assert entry.enclosures[0].href == "https://example.org/pod/%E7%AC%AC1%E6%9C%9F%20ep.mp3"
+    assert " " not in entry.podcast_chapters["url"]

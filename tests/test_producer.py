@@ -291,3 +291,70 @@ def test_a_failing_issue_does_not_stop_a_folder_build(tmp_path: Path, counting: 
     assert result.exit_code == 1
     assert [Path(r["mp3"]).name for r in json.loads(result.stdout)] == ["2024-03-04.mp3", "2024-03-18.mp3"]
     assert "segment entry-03" in result.stderr and "1 of 3 issues failed" in result.stderr
+
+
+def test_validate_catches_what_would_fail_late(tmp_path: Path) -> None:
+    folder = tmp_path / "late"
+    write(folder / "templates" / "notes.md.j2", "# {{ issue.titel }}\n")
+    write(folder / "templates" / "intro.j2", "Welcome to {{ show.title + 1 }}.\n")
+    write(folder / "show.yaml", "language: en-US\ntemplates: templates\nvoices:\n  espek: en-us\n")
+    issue = write(folder / "i.yaml", """
+        title: Late
+        date: 2024-01-01
+        entries:
+          - title: Only a link
+            summary: "https://example.com/paper [pause 1s]"
+            url: https://example.com/paper
+            voice: {espeek: {pitch: "+10Hz"}}
+        """)
+    result = run_cli("validate", str(issue))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert f"{issue}:7:13: entries[1].voice.espeek: unknown field (did you mean 'espeak'?); " \
+           "use rate, pitch, volume or an engine name" in lines
+    assert f"{folder / 'show.yaml'}:4:3: voices.espek: unknown field (did you mean 'espeak'?)" in lines
+    # once those are fixed, the template mistakes show up, each with its file and line
+    write(folder / "show.yaml", "language: en-US\ntemplates: templates\n")
+    issue.write_text(issue.read_text().replace("    voice: {espeek: {pitch: \"+10Hz\"}}\n", ""))
+    second = run_cli("validate", str(issue)).stderr.strip().splitlines()
+    assert second == [f"{folder / 'templates' / 'intro.j2'}:1:1: template intro.j2: while rendering intro: "
+                      'can only concatenate str (not "int") to str']
+    write(folder / "templates" / "intro.j2", "Welcome.\n")
+    third = run_cli("validate", str(issue)).stderr.strip().splitlines()
+    assert third == [f"{folder / 'templates' / 'notes.md.j2'}:1:1: template notes.md.j2: show notes: "
+                     "'dict object' has no attribute 'titel'"]
+
+
+def test_a_summary_with_nothing_to_say_is_an_input_error(tmp_path: Path) -> None:
+    issue = write(tmp_path / "e" / "i.yaml", """
+        title: Empty
+        date: 2024-01-01
+        language: en-US
+        intro: "[pause 1s] https://example.com"
+        entries:
+          - title: Fine
+            summary: "Hello. [pause 1s] https://example.com/x [pause 1s] Bye."
+            url: https://example.com
+        """)
+    result = run_cli("validate", str(issue))
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"{issue}:1:1: intro: nothing to say once pauses and links are taken out"
+
+
+def test_prune_refuses_a_folder_without_issues(tmp_path: Path, counting: CountingEngine) -> None:
+    issue = _show(tmp_path)
+    cache = tmp_path / "cache"
+    runner.invoke(app, ["build", str(issue), "--out", str(tmp_path / "o"), "--cache-dir", str(cache)])
+    wrong = runner.invoke(app, ["cache", "prune", "--unused-in", str(tmp_path / "nope"),
+                                "--cache-dir", str(cache)])
+    assert wrong.exit_code == 2 and "would empty the cache" in wrong.stderr
+    assert "entries: 5" in runner.invoke(app, ["cache", "info", "--cache-dir", str(cache)]).stdout
+
+
+def test_an_unwritable_output_folder_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    issue = write(tmp_path / "w" / "i.yaml", ISSUE)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = run_cli("build", str(issue), "--engine", "espeak", "--out", str(blocker / "out"))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and result.stderr.strip().splitlines()[-1].startswith("error: ")
