@@ -14,21 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from podcast import __version__, audio
-from podcast.assemble import Mix, mix
+from podcast.assemble import mix
 from podcast.atomic import Outputs
 from podcast.cache import ClipCache
 from podcast.chapters import Chapter, Tags, chapters_for, chapters_json, write_id3
 from podcast.engines import registry
 from podcast.engines.base import Engine, Voice
-from podcast.errors import AudioError, EngineUnavailable, InputError
+from podcast.errors import EngineUnavailable, InputError
+from podcast.loudness import encode_normalized
 from podcast.notes import render_notes
 from podcast.project import Project, load, voice_problems
 from podcast.report import Reporter, Silent
 from podcast.show import PACKAGE_DIR, Show
 from podcast.synthesize import Policy, SegmentPlan, plan, run
 from podcast.transcript import captions, to_srt, to_vtt
-
-_MAX_LOUDNESS_PASSES = 4
 
 
 @dataclass(frozen=True)
@@ -291,31 +290,3 @@ def tags_for(project: Project) -> Tags:
         description=issue.description or show.description,
         cover=show.cover if show.cover and show.cover.is_file() else None,
     )
-
-
-def encode_normalized(episode: Mix, show: Show, path: Path) -> audio.Loudness:
-    """Encode *episode* once to *path* at the show's loudness, verified on the encoded file.
-
-    The gain comes from a measurement of the mix; the true-peak ceiling starts below the
-    target to leave room for MP3 overshoot. If the encoded file still misses a target, the
-    gain and ceiling are corrected and the (single) encode is redone from the same mix.
-    """
-    target = show.loudness
-    measured = audio.measure(episode.samples, episode.sample_rate)
-    if measured.integrated_lufs == float("-inf"):
-        raise AudioError("the episode is silent")
-    gain = target.integrated_lufs - measured.integrated_lufs
-    ceiling = target.true_peak_db - 1.0
-    result = measured
-    for _ in range(_MAX_LOUDNESS_PASSES):
-        audio.encode_mp3(episode.samples, episode.sample_rate, path,
-                         bitrate=show.output.bitrate, gain_db=gain, ceiling_db=ceiling)
-        result = audio.measure_file(path)
-        loud_ok = abs(result.integrated_lufs - target.integrated_lufs) <= 0.5
-        peak_ok = result.true_peak_db <= target.true_peak_db
-        if loud_ok and peak_ok:
-            break
-        gain += target.integrated_lufs - result.integrated_lufs
-        if not peak_ok:
-            ceiling -= result.true_peak_db - target.true_peak_db + 0.3
-    return result
