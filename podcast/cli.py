@@ -191,8 +191,9 @@ def validate(
         failed = failed or bool(bad)
         if not bad and project is not None:
             warnings = len(problems)
+            noun = "warning" if warnings == 1 else "warnings"
             typer.echo(f"{path}: ok ({len(project.script.segments)} segments"
-                       f"{f', {warnings} warnings' if warnings else ''})")
+                       f"{f', {warnings} {noun}' if warnings else ''})")
     if failed:
         raise typer.Exit(2)
 

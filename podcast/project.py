@@ -179,11 +179,20 @@ def _silent_segments(project: Project) -> list[Problem]:
     return out
 
 
+SKELETON_MARKERS = ("arxiv.org/abs/0000.00000", "(the full narration of this item)",
+                    "（在这里写这一条的完整播报稿）", "Model name: what it does", "模型名：一句话说明")
+"""Example text that ``podcast new`` writes (see ``scaffold.py``); left in, it is a mistake."""
+
+
 def _warnings(project: Project) -> list[Problem]:
     """Things that build but are probably not what the producer wants."""
     out: list[Problem] = []
     issue = project.issue
     for i, entry in enumerate(issue.entries, start=1):
+        text = " ".join(filter(None, (entry.title, entry.summary, entry.url)))
+        if any(marker in text for marker in SKELETON_MARKERS):
+            out.append(Problem(issue.file, entry.line, entry.column, f"entries[{i}]",
+                               "still has the example text from `podcast new`", "warning"))
         if entry.url is None:
             out.append(Problem(issue.file, entry.line, entry.column, f"entries[{i}].url",
                                "no link: the show notes will have none for this entry", "warning"))

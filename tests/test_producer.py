@@ -358,3 +358,12 @@ def test_an_unwritable_output_folder_is_an_error_not_a_traceback(tmp_path: Path)
     result = run_cli("build", str(issue), "--engine", "espeak", "--out", str(blocker / "out"))
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and result.stderr.strip().splitlines()[-1].startswith("error: ")
+
+
+def test_validate_warns_about_example_text_left_from_new(tmp_path: Path) -> None:
+    folder = tmp_path / "fresh-show"
+    created = Path(run_cli("new", str(folder), "--date", "2024-07-01").stdout.strip())
+    result = run_cli("validate", str(created))
+    assert result.returncode == 0 and result.stdout.strip().endswith("(3 segments, 1 warning)")
+    assert "entries[1]: warning: still has the example text from `podcast new`" in result.stderr
+    assert run_cli("validate", "--strict", str(created)).returncode == 2
