@@ -74,7 +74,7 @@ class Podcast2Entry(BaseEntryExtension):  # type: ignore[misc]
                 {"url": self.chapters, "type": "application/json+chapters"})
         for url, kind, language in self.transcripts:
             xml_elem(f"{{{PODCAST_NS}}}transcript", entry).attrib.update(
-                {"url": url, "type": kind, "language": language})
+                {"url": url, "type": kind, "language": language, "rel": "captions"})
         return entry
 
 
