@@ -81,6 +81,11 @@ class Policy:
     qa_retries: int = 1
     deadline_s: float | None = 1800.0
     request_timeout_s: float = 120.0
+    """Per request; a long text gets more (a quarter of its longest plausible duration)."""
+
+    def timeout_for(self, request: Request) -> float:
+        """Seconds one request may take before it counts as a transient failure."""
+        return max(self.request_timeout_s, qa.expected_range(request)[1] / 4)
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         """Exponential backoff with full jitter for retry number *attempt* (0-based)."""
@@ -156,9 +161,9 @@ async def _attempt(engine: Engine, request: Request, seg_id: str, policy: Policy
     while True:
         try:
             async with gate:
-                clip = await asyncio.wait_for(engine.synthesize(request), policy.request_timeout_s)
+                clip = await asyncio.wait_for(engine.synthesize(request), policy.timeout_for(request))
         except (TransientEngineError, TimeoutError) as exc:
-            reason = (f"no answer within {policy.request_timeout_s:g} s"
+            reason = (f"no answer within {policy.timeout_for(request):.0f} s"
                       if isinstance(exc, TimeoutError) else str(exc))
             transient += 1
             if transient >= policy.attempts:
