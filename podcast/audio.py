@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +63,15 @@ def as_frames(samples: npt.NDArray[np.generic], channels: int | None = None) -> 
     if channels is not None and data.shape[1] != channels:  # mix down, then spread
         data = np.repeat(data.mean(axis=1, keepdims=True), channels, axis=1)
     return np.ascontiguousarray(data, dtype=np.float32)
+
+
+def write_wav(path: Path, samples: npt.NDArray[np.int16], rate: int) -> None:
+    """Write int16 samples ((frames,) or (frames, channels)) as a 16-bit WAV file."""
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1 if samples.ndim == 1 else int(samples.shape[1]))
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(samples.astype("<i2").tobytes())
 
 
 def decode(path: Path, rate: int, channels: int) -> Audio:

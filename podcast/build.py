@@ -108,7 +108,7 @@ def output_dir(project: Project, options: BuildOptions) -> Path:
 
 def choose_engine(project: Project, options: BuildOptions,
                   reporter: Reporter) -> tuple[Engine, Voice, str | None]:
-    """The engine for this build and its voice, checked before any synthesis.
+    """The engine for this build and its voice, with every voice checked before any synthesis.
 
     When the show's engine is unavailable (for edge: its service does not answer one short
     probe) and the show names a ``fallback``, the whole episode uses the fallback engine and
@@ -129,8 +129,11 @@ def choose_engine(project: Project, options: BuildOptions,
         if second:
             raise EngineUnavailable(f"fallback engine {name!r} is unavailable too: {second}")
     engine = registry.get(name, **show.options_for(name))
-    voice = show.voice_for(engine, project.script.language)
-    return engine, voice, fallback_reason
+    # checked again here: a service that answered the probe has told us its own voice list
+    problems = voice_problems(show, engine, project.script.language, project)
+    if problems:
+        raise InputError(problems)
+    return engine, show.voice_for(engine, project.script.language), fallback_reason
 
 
 def _unavailable(name: str, show: Show) -> str | None:
@@ -152,10 +155,6 @@ def build(issue_file: Path, options: BuildOptions | None = None,
     for warning in warnings:
         reporter.warn(str(warning))
     engine, voice, fallback_reason = choose_engine(project, options, reporter)
-    # again, now that a reachable service has told us its own voice list
-    problems = voice_problems(project.show, engine, project.script.language, project)
-    if problems:
-        raise InputError(problems)
     plans = plan(project.script, engine, voice, lexicon=project.lexicon)
     out = output_dir(project, options)
     stem = project.issue.stem

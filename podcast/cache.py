@@ -22,6 +22,7 @@ import numpy as np
 import platformdirs
 
 from podcast.atomic import atomic_path
+from podcast.audio import write_wav
 from podcast.engines.base import Clip, Request
 
 FORMAT_VERSION = 1
@@ -93,12 +94,8 @@ class ClipCache:
     def put(self, key: str, clip: Clip, info: dict[str, object] | None = None) -> None:
         """Store *clip* under *key* atomically (WAV first, then the JSON that validates it)."""
         wav_path, meta_path = self._paths(key)
-        wav_path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(wav_path) as tmp, wave.open(str(tmp), "wb") as w:
-            w.setnchannels(clip.channels)
-            w.setsampwidth(2)
-            w.setframerate(clip.sample_rate)
-            w.writeframes(clip.samples.astype("<i2").tobytes())
+        with atomic_path(wav_path) as tmp:
+            write_wav(tmp, clip.samples, clip.sample_rate)
         meta = {"frames": clip.frames, "marks": list(clip.marks), **(info or {})}
         with atomic_path(meta_path) as tmp:
             tmp.write_text(json.dumps(meta, ensure_ascii=False, sort_keys=True), encoding="utf-8")

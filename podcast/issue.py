@@ -16,13 +16,14 @@ from typing import Any
 
 from podcast.engines.base import Voice, VoiceOverride
 from podcast.errors import InputError
+from podcast.normalize import CJK
 from podcast.schema import Reader, did_you_mean
 from podcast.yamlio import Document, load_document
 
 ISSUE_KEYS = ("title", "date", "language", "number", "description", "intro", "outro", "entries")
 ENTRY_KEYS = ("title", "summary", "url", "org", "name", "voice")
 _PROSODY = ("rate", "pitch", "volume")
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK = re.compile(f"[{CJK}]")
 
 
 @dataclass(frozen=True)

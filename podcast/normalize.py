@@ -233,12 +233,13 @@ def spell_acronyms(text: str, *, engine: str | None = None) -> str:
     return _COMPOUND.sub(compound, text)
 
 
-_CJK = r"\u3400-\u9fff\uf900-\ufaff"
+CJK = r"\u3400-\u9fff\uf900-\ufaff"
+"""Han characters (a regex character-class body), shared by every module that counts them."""
 
 
 def mandarin_symbols(text: str) -> str:
     """Symbols in Mandarin: ``&`` → 和, ``文本/图像`` → 文本或图像; stray marks are dropped."""
-    text = re.sub(rf"(?<=[{_CJK}])\s*/\s*(?=[{_CJK}])", "或", text)
+    text = re.sub(rf"(?<=[{CJK}])\s*/\s*(?=[{CJK}])", "或", text)
     text = re.sub(r"\s*&\s*", "和", text)
     text = re.sub(r"\s*/\s*", " ", text)
     return re.sub(r"[#*_|~@^\\]", " ", text)
@@ -257,12 +258,12 @@ def english_symbols(text: str) -> str:
 
 _TIDY = [
     (re.compile(r"[（(【\[]\s*[）)】\]]"), ""),
-    (re.compile(rf"(?<=[A-Za-z])\s*-\s*(?=[{_CJK}])|(?<=[{_CJK}])\s*-\s*(?=[A-Za-z])"), " "),
+    (re.compile(rf"(?<=[A-Za-z])\s*-\s*(?=[{CJK}])|(?<=[{CJK}])\s*-\s*(?=[A-Za-z])"), " "),
     (re.compile(r"\s*[:：]\s*(?=[。！？.!?]|$)"), ""),
     (re.compile(r"[，,、；;]+\s*(?=[。！？.!?，,、；;]|$)"), ""),
     (re.compile(r"\s+"), " "),
     (re.compile(r"\s+(?=[，。！？；：、,.!?;:)）」』”’])|(?<=[（(「『“‘])\s+"), ""),
-    (re.compile(rf"(?<=[{_CJK}]) (?=[{_CJK}])"), ""),
+    (re.compile(rf"(?<=[{CJK}]) (?=[{CJK}])"), ""),
     (re.compile(r"^[\s，,、；;：:。.]+"), ""),
 ]
 
@@ -272,14 +273,14 @@ def tidy(text: str) -> str:
     for pattern, repl in _TIDY:
         text = pattern.sub(repl, text)
     text = text.strip()
-    return text if re.search(rf"[A-Za-z0-9{_CJK}]", text) else ""
+    return text if re.search(rf"[A-Za-z0-9{CJK}]", text) else ""
 
 
 # ---------------------------------------------------------------------------------------------
 # Language spans
 
 _LATIN = re.compile(r"[A-Za-zÀ-ɏ]")
-_HAN = re.compile(rf"[{_CJK}\u3040-\u30ff\uac00-\ud7af]")
+_HAN = re.compile(rf"[{CJK}\u3040-\u30ff\uac00-\ud7af]")
 
 
 def spans(text: str, language: str) -> list[Span]:

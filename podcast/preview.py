@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from podcast.build import BuildOptions, choose_engine, output_dir, policy_for
 from podcast.cache import ClipCache
 from podcast.engines.base import Samples
 from podcast.errors import InputError, PodcastError, Problem
-from podcast.project import load, voice_problems
+from podcast.project import load
 from podcast.report import Reporter, Silent
 from podcast.synthesize import plan, run
 
@@ -50,9 +49,6 @@ def preview(issue_file: Path, key: str, out: Path | None = None, options: BuildO
         raise InputError([Problem(issue_file, 1, 1, "SEGMENT",
                                   f"no segment {key!r}: use an id ({choices}), a number or a title start")])
     engine, voice, _ = choose_engine(project, options, reporter)
-    problems = voice_problems(project.show, engine, project.script.language, project)
-    if problems:
-        raise InputError(problems)
     plans = plan(project.script, engine, voice, only={segment.id}, lexicon=project.lexicon)
     synthesis = run(plans, engine, ClipCache(options.cache_dir),
                     policy=policy_for(project.show, engine, options), reporter=reporter)
@@ -70,11 +66,7 @@ def preview(issue_file: Path, key: str, out: Path | None = None, options: BuildO
             data = audio.as_frames(samples)
             audio.encode_mp3(data, rate, tmp, bitrate="128k", gain_db=0.0, ceiling_db=-1.0)
         else:
-            with wave.open(str(tmp), "wb") as w:
-                w.setnchannels(1)
-                w.setsampwidth(2)
-                w.setframerate(rate)
-                w.writeframes(samples.astype("<i2").tobytes())
+            audio.write_wav(tmp, samples, rate)
     return PreviewResult(path, segment.id, len(samples) / rate, synthesis.synthesized, engine.name)
 
 

@@ -13,8 +13,9 @@ import re
 import numpy as np
 
 from podcast.engines.base import Clip, Request
+from podcast.normalize import CJK
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_CJK = re.compile(f"[{CJK}]")
 _WORD = re.compile(r"[A-Za-z]+")
 _DIGIT = re.compile(r"\d")
 MAX_UNITS_PER_S = 9.0

@@ -39,11 +39,10 @@ class SegmentPlan:
 
 @dataclass
 class Synthesis:
-    """Clips by cache key, with counts of what was synthesized and what was reused."""
+    """Clips by cache key, and which of them this run synthesized."""
 
     clips: dict[str, Clip] = field(default_factory=dict)
     synthesized: int = 0
-    cached: int = 0
     fresh: set[str] = field(default_factory=set)
     """Keys synthesized by this run."""
 
@@ -117,7 +116,6 @@ async def run_async(plans: list[SegmentPlan], engine: Engine, cache: ClipCache, 
             clip = cache.get(part.key)
             if clip is not None:
                 result.clips[part.key] = clip
-                result.cached += 1
                 reporter.step(p.segment.id, True)
             else:
                 todo[part.key] = (p.segment.id, part.request)
