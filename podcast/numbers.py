@@ -117,6 +117,7 @@ _ZH_RULES: list[Rule] = [
     (re.compile(rf"{_START}({N}){_RANGE}({N})"), _zh_range),
     (re.compile(rf"({N})\s*({'|'.join(sorted(_ZH_UNITS, key=len, reverse=True))})(?![A-Za-z])"),
      lambda m: zh_number(m.group(1), count=True) + _ZH_UNITS[m.group(2)]),
+    (re.compile(rf"({N})[kK](?![A-Za-z0-9])"), lambda m: f"{zh_number(m.group(1))}K"),  # 128k上下文
     (re.compile(N), lambda m: zh_number(m.group(0), count=_counted(m))),
 ]
 
@@ -213,7 +214,7 @@ def _en_time(m: re.Match[str]) -> str:
 
 
 def _en_size(m: re.Match[str]) -> str:
-    letter, plus = m.group(2), " plus" if m.group(3) else ""
+    letter, plus = m.group(2).upper(), " plus" if m.group(3) else ""
     if letter in "MT" or _EN_COUNTED.match(m.string, m.end()):
         return f"{en_number(m.group(1))} {_EN_SIZE_WORDS[letter]}{plus}"
     return f"{en_number(m.group(1))} {letter}{plus}"
@@ -271,7 +272,7 @@ _EN_RULES: list[Rule] = [
     (re.compile(r"(?:#|\bNo\.\s?)(?=\d)"), lambda m: "number "),
     (re.compile(rf"({N})\s?\+\s?({N})"), lambda m: f"{en_number(m.group(1))} plus {en_number(m.group(2))}"),
     (re.compile(rf"({N})\+(?![\d+])"), lambda m: f"{en_number(m.group(1))} plus"),
-    (re.compile(rf"(?<![\w.])({N})([KMBT])(?![A-Za-z0-9])(\+?)"), _en_size),
+    (re.compile(rf"(?<![\w.])({N})([KkMBT])(?![A-Za-z0-9])(\+?)"), _en_size),
     (re.compile(rf"({N})\s?({EN_UNIT_RE})(?![A-Za-z])"), _unit),
     (re.compile(rf"{_START}({N})\s?[-–~]\s?({N})"),
      lambda m: f"{en_number(m.group(1))} to {en_number(m.group(2))}"),

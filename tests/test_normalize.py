@@ -82,6 +82,7 @@ SAMPLE_ZH = [
 ]
 
 NUMBERS_ZH = [
+    ("支持32k上下文", "支持三十二K上下文"),
     ("10亿", "十亿"),
     ("3倍", "三倍"),
     ("6到12岁", "六到十二岁"),
@@ -182,6 +183,8 @@ def test_mandarin(written: str, spoken: str) -> None:
 # English
 
 ENGLISH = [
+    ("It reads a 128k context.", "It reads a one hundred and twenty-eight K context."),
+    ("Trained for 10k steps.", "Trained for ten thousand steps."),
     ("OpenAI released GPT-4o in May 2024.", "Open A I released G P T four o in May twenty twenty-four."),
     ("Meta's Llama 3 70B was trained on 15T tokens.",
      "Meta's Llama three seventy B was trained on fifteen trillion tokens."),
