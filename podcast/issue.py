@@ -18,7 +18,7 @@ from podcast.engines.base import Voice, VoiceOverride
 from podcast.errors import InputError
 from podcast.normalize import CJK
 from podcast.schema import Reader, did_you_mean
-from podcast.yamlio import Document, load_document
+from podcast.yamlio import Document, field_name, load_document
 
 ISSUE_KEYS = ("title", "date", "language", "number", "description", "intro", "outro", "entries")
 ENTRY_KEYS = ("title", "summary", "url", "org", "name", "voice")
@@ -59,6 +59,8 @@ class Issue:
     description: str | None = None
     intro: str | None = None
     outro: str | None = None
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False, compare=False)
+    """Line and column of each value in the file, by field name (``entries[2].summary``)."""
 
     @property
     def stem(self) -> str:
@@ -107,7 +109,8 @@ def read_issue(doc: Document) -> Issue | None:
     if title is None or date is None or not entries:
         return None
     return Issue(file=doc.file, title=title, date=date, entries=tuple(entries), language=language,
-                 number=number, description=description, intro=intro, outro=outro)
+                 number=number, description=description, intro=intro, outro=outro,
+                 positions={field_name(k): v for k, v in doc.marks.items()})
 
 
 def _read_entry(r: Reader, i: int, item: Any) -> Entry | None:

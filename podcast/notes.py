@@ -1,16 +1,17 @@
 """Show notes: Markdown and HTML pages with the chapter list (mm:ss) and every entry's link.
 
 Rendered from Jinja2 templates ``notes.md.j2`` and ``notes.html.j2``; a show's template
-folder may override them. The HTML template is autoescaped.
+folder may override them. The HTML template is autoescaped; the Markdown
+template escapes text with the ``md`` filter. Templates run in the sandbox (``templating``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
-import jinja2
-
+from podcast import templating
 from podcast.chapters import Chapter
 from podcast.issue import Issue
 from podcast.script import template_language
@@ -36,11 +37,20 @@ def timestamp(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>&~])")
+
+
+def markdown_text(value: object) -> str:
+    """*value* as literal Markdown text, for use inside a line: every character that could
+    start markup there (emphasis, code, links, raw HTML, entities) is backslash-escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(value))
+
+
 def render_notes(issue: Issue, show: Show, language: str, chapters: list[Chapter],
                  duration_s: float) -> Notes:
     """Markdown and HTML show notes for one episode."""
-    folders = [str(show.templates)] if show.templates else []
-    folders.append(str(PACKAGE_DIR / "templates" / "notes"))
+    folders = [show.templates] if show.templates else []
+    folders.append(PACKAGE_DIR / "templates" / "notes")
     context: dict[str, Any] = {
         "issue": {"title": issue.title, "date": issue.date, "description": issue.description,
                   "language": language, "number": issue.number},
@@ -53,8 +63,8 @@ def render_notes(issue: Issue, show: Show, language: str, chapters: list[Chapter
     }
     out = []
     for name, escape in (("notes.md.j2", False), ("notes.html.j2", True)):
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(folders), autoescape=escape,
-                                 undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-        text = env.get_template(name).render(context)
+        env = templating.environment(folders, autoescape=escape)
+        env.filters["md"] = markdown_text
+        text = templating.render(env, name, context)
         out.append(text.rstrip() + "\n")
     return Notes(markdown=out[0], html=out[1])

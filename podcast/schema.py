@@ -18,6 +18,8 @@ from podcast.errors import Problem
 from podcast.yamlio import Document, PathKey, field_name
 
 _MISSING = object()
+_NOT_IN_URL = frozenset('<>"\\^`{|}')
+"""Characters a URL must percent-encode (RFC 3986); raw, they could break out of a link."""
 _LANG_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 
 
@@ -150,7 +152,8 @@ class Reader:
         if text is None:
             return None
         parts = urlparse(text)
-        if parts.scheme not in ("http", "https") or not parts.netloc or " " in text:
+        if (parts.scheme not in ("http", "https") or not parts.netloc
+                or any(c.isspace() or c in _NOT_IN_URL for c in text)):
             self.doc.add(path, f"must be an http:// or https:// URL, got {text!r}")
             return None
         return text

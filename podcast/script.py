@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 
+from podcast import templating
 from podcast.engines.base import VoiceOverride
 from podcast.errors import InputError, Problem
 from podcast.issue import Issue
@@ -65,17 +66,10 @@ def template_language(language: str) -> str:
 
 
 def environment(show: Show, language: str) -> jinja2.Environment:
-    """The Jinja2 environment: show templates first, then the packaged set for *language*."""
-    folders = [str(show.templates)] if show.templates else []
-    folders.append(str(PACKAGE_DIR / "templates" / template_language(language)))
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folders),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    """The sandboxed environment: show templates first, then the packaged set for *language*."""
+    folders = [show.templates] if show.templates else []
+    folders.append(PACKAGE_DIR / "templates" / template_language(language))
+    return templating.environment(folders)
 
 
 def render(issue: Issue, show: Show) -> Script:
@@ -83,8 +77,12 @@ def render(issue: Issue, show: Show) -> Script:
 
     Raises :class:`InputError` locating any template problem (template file and line).
     """
+    too_long = limit_problems(issue, show)
+    if too_long:
+        raise InputError(too_long)
     language = issue.detected_language() if issue.language or not show.language else show.language
     env = environment(show, language)
+    limit = 2 * show.limits.segment_chars + 10_000
     labels = _LABELS[template_language(language)]
     entries = [_public(e.context()) for e in issue.entries]
     base = {
@@ -96,7 +94,7 @@ def render(issue: Issue, show: Show) -> Script:
     }
     problems: list[Problem] = []
     segments: list[Segment] = []
-    intro = issue.intro or _render(env, "intro.j2", base, "intro", issue, problems)
+    intro = issue.intro or _render(env, "intro.j2", base, "intro", issue, problems, limit)
     segments.append(Segment("intro", "intro", labels["intro"], intro))
     total = len(issue.entries)
     width = max(2, len(str(total)))
@@ -104,21 +102,56 @@ def render(issue: Issue, show: Show) -> Script:
         where = f"entries[{i}]"
         ctx = {**base, "entry": entries[i - 1], "index": i, "total": total,
                "first": i == 1, "last": i == total}
-        transition = _render(env, "transition.j2", ctx, where, issue, problems)
-        text = _render(env, "entry.j2", {**ctx, "transition": transition}, where, issue, problems)
+        transition = _render(env, "transition.j2", ctx, where, issue, problems, limit)
+        text = _render(env, "entry.j2", {**ctx, "transition": transition}, where, issue, problems, limit)
         segments.append(Segment(f"entry-{i:0{width}d}", "entry", entry.title, text, entry.url, i,
                                 entry.voice))
-    outro = issue.outro or _render(env, "outro.j2", base, "outro", issue, problems)
+    outro = issue.outro or _render(env, "outro.j2", base, "outro", issue, problems, limit)
     segments.append(Segment("outro", "outro", labels["outro"], outro))
     if problems:
         raise InputError(problems)
     for seg in segments:
+        line = issue.entries[seg.entry - 1].line if seg.entry else 1
         if not seg.text.strip():
-            line = issue.entries[seg.entry - 1].line if seg.entry else 1
             problems.append(Problem(issue.file, line, 1, seg.id, "renders to empty narration"))
+        elif len(seg.text) > show.limits.segment_chars:
+            hint = _LIMIT_HINT.format(show.limits.segment_chars, "segment_chars")
+            problems.append(Problem(issue.file, line, 1, seg.id,
+                                    f"narration is {len(seg.text):,} characters; {hint}"))
     if problems:
         raise InputError(problems)
     return Script(language=language, segments=tuple(segments))
+
+
+_LIMIT_HINT = "the limit is {0:,} (limits.{1} in show.yaml)"
+_TEXT_FIELDS = ("title", "summary", "org", "name")
+
+
+def limit_problems(issue: Issue, show: Show) -> list[Problem]:
+    """Issue text that is over the show's limits, located at the field."""
+    limits = show.limits
+    out: list[Problem] = []
+    segments = len(issue.entries) + 2
+    if segments > limits.segments:
+        line, column = issue.positions.get("entries", (1, 1))
+        out.append(Problem(issue.file, line, column, "entries",
+                           f"{len(issue.entries)} entries make {segments} segments; "
+                           f"{_LIMIT_HINT.format(limits.segments, 'segments')}"))
+    for key in ("intro", "outro"):
+        text = getattr(issue, key)
+        if text and len(text) > limits.segment_chars:
+            line, column = issue.positions.get(key, (1, 1))
+            out.append(Problem(issue.file, line, column, key, f"is {len(text):,} characters; "
+                               f"{_LIMIT_HINT.format(limits.segment_chars, 'segment_chars')}"))
+    for i, entry in enumerate(issue.entries, start=1):
+        for key in _TEXT_FIELDS:
+            text = getattr(entry, key)
+            if text and len(text) > limits.segment_chars:
+                line, column = issue.positions.get(f"entries[{i}].{key}", (entry.line, entry.column))
+                out.append(Problem(issue.file, line, column, f"entries[{i}].{key}",
+                                   f"is {len(text):,} characters; "
+                                   f"{_LIMIT_HINT.format(limits.segment_chars, 'segment_chars')}"))
+    return out
 
 
 def _public(values: dict[str, Any]) -> dict[str, Any]:
@@ -127,11 +160,10 @@ def _public(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _render(env: jinja2.Environment, name: str, ctx: dict[str, Any], where: str, issue: Issue,
-            problems: list[Problem]) -> str:
+            problems: list[Problem], limit: int) -> str:
     try:
-        template = env.get_template(name)
-        return " ".join(template.render(ctx).split()) if _is_latin(ctx) else _squash(
-            template.render(ctx))
+        text = templating.render(env, name, ctx, limit)
+        return " ".join(text.split()) if _is_latin(ctx) else _squash(text)
     except jinja2.TemplateSyntaxError as exc:
         file = Path(exc.filename) if exc.filename else Path(name)
         problems.append(Problem(file, exc.lineno or 1, 1, f"template {name}",

@@ -25,7 +25,7 @@ BITRATES = ("64k", "96k", "112k", "128k", "160k", "192k", "256k", "320k")
 _TOP_KEYS = (
     "title", "description", "author", "language", "website", "email", "category", "explicit",
     "cover", "engine", "fallback", "voices", "templates", "music", "pauses", "output",
-    "loudness", "synthesis", "lexicon",
+    "loudness", "synthesis", "lexicon", "limits",
 )
 LEXICON_FILE = "lexicon.yaml"
 ENGINE_OPTION_TYPES: dict[str, tuple[type, ...]] = {
@@ -100,6 +100,18 @@ class Synthesis:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Bounds that stop a runaway issue with a clear error before (or instead of) hours of work."""
+
+    segment_chars: int = 20_000
+    """Characters of narration in one segment (an entry with its lead-in, the intro, the outro)."""
+    segments: int = 300
+    """Segments in one episode (entries plus intro and outro)."""
+    episode_minutes: float = 180.0
+    """Length of the finished episode."""
+
+
+@dataclass(frozen=True)
 class Show:
     """A show's settings; every field has a usable default."""
 
@@ -124,6 +136,7 @@ class Show:
     output: Output = field(default_factory=Output)
     loudness: Loudness = field(default_factory=Loudness)
     synthesis: Synthesis = field(default_factory=Synthesis)
+    limits: Limits = field(default_factory=Limits)
     engine_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     positions: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
     """Line and column of each field in show.yaml, by field name (``voices.edge``)."""
@@ -205,6 +218,7 @@ def read_show(doc: Document) -> Show:
         output=_output(r, base),
         loudness=_loudness(r),
         synthesis=_synthesis(r),
+        limits=_limits(r),
         engine_options={name: _engine_options(r, name) for name in engine_names
                         if r.mapping((name,)) is not None},
         positions={field_name(k): v for k, v in doc.marks.items()},
@@ -258,30 +272,50 @@ def _asset(r: Reader, path: PathKey, base: Path, default: Path | None) -> Path |
         return default
     if value is None or value is False or value == "none":
         return None
-    text = r.string(path)
-    if text is None:
+    file = _inside(r, path, base)
+    if file is None:
         return default
-    file = (base / text).resolve()
     if not file.is_file():
-        r.doc.add(path, f"file not found: {file}")
+        r.doc.add(path, f"file not found: {r.raw(path)!r} (paths are relative to the show folder)")
         return default
     return file
+
+
+def _inside(r: Reader, path: PathKey, base: Path, *, also: Path | None = None) -> Path | None:
+    """The path written at *path*, resolved, when it stays inside *base* (or *also*).
+
+    Show files may come from anyone's pull request, so a path that is absolute, climbs out
+    with ``..`` or is a symbolic link to somewhere else is refused: a build reads and writes
+    only inside the show's folders.
+    """
+    text = r.string(path)
+    if text is None:
+        return None
+    if Path(text).is_absolute() or text.startswith("~"):
+        r.doc.add(path, f"must be a path relative to the show folder, not {text!r}")
+        return None
+    resolved = (base / text).resolve()
+    roots = [base.resolve()] + ([also.resolve()] if also else [])
+    if not any(resolved.is_relative_to(root) for root in roots):
+        how = "leads" if ".." in Path(text).parts else "is a link that leads"
+        r.doc.add(path, f"{text!r} {how} outside the show folder; keep the show's files inside it")
+        return None
+    return resolved
 
 
 def _lexicon_file(r: Reader, base: Path) -> Path | None:
     if r.has(("lexicon",)):
         return _asset(r, ("lexicon",), base, None)
     beside = base / LEXICON_FILE
-    return beside if beside.is_file() else None
+    return beside if beside.is_file() and beside.resolve().is_relative_to(base.resolve()) else None
 
 
 def _folder(r: Reader, path: PathKey, base: Path) -> Path | None:
-    text = r.string(path)
-    if text is None:
+    folder = _inside(r, path, base)
+    if folder is None:
         return None
-    folder = (base / text).resolve()
     if not folder.is_dir():
-        r.doc.add(path, f"folder not found: {folder}")
+        r.doc.add(path, f"folder not found: {r.raw(path)!r} (paths are relative to the show folder)")
         return None
     return folder
 
@@ -347,14 +381,14 @@ def _output(r: Reader, base: Path) -> Output:
     if r.mapping(("output",)) is None:
         return d
     r.known_keys(("output",), ("dir", "sample_rate", "channels", "bitrate"))
-    folder = r.string(("output", "dir"))
+    folder = _inside(r, ("output", "dir"), base, also=Path.cwd())
     rate = r.integer(("output", "sample_rate"))
     if rate is not None and rate not in (22050, 24000, 32000, 44100, 48000):
         r.doc.add(("output", "sample_rate"), "must be one of 22050, 24000, 32000, 44100, 48000")
         rate = None
     bitrate = r.choice(("output", "bitrate"), BITRATES)
     return Output(
-        dir=(base / folder).resolve() if folder else None,
+        dir=folder,
         sample_rate=rate or d.sample_rate,
         channels=r.integer(("output", "channels"), minimum=1, maximum=2) or d.channels,
         bitrate=bitrate or d.bitrate,
@@ -371,6 +405,21 @@ def _loudness(r: Reader) -> Loudness:
                              d.integrated_lufs),
         true_peak_db=_num(r.number(("loudness", "true_peak_db"), minimum=-12, maximum=0),
                           d.true_peak_db),
+    )
+
+
+def _limits(r: Reader) -> Limits:
+    d = Limits()
+    if r.mapping(("limits",)) is None:
+        return d
+    r.known_keys(("limits",), ("segment_chars", "segments", "episode_minutes"))
+    chars = r.integer(("limits", "segment_chars"), minimum=100, maximum=1_000_000)
+    segments = r.integer(("limits", "segments"), minimum=3, maximum=10_000)
+    return Limits(
+        segment_chars=d.segment_chars if chars is None else chars,
+        segments=d.segments if segments is None else segments,
+        episode_minutes=_num(r.number(("limits", "episode_minutes"), minimum=1, maximum=1440),
+                             d.episode_minutes),
     )
 
 

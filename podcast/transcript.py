@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from podcast.assemble import Cue
@@ -164,14 +165,19 @@ def _stamp(seconds: float, sep: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
-def _blocks(caps: list[Caption], sep: str) -> list[str]:
-    return [f"{i}\n{_stamp(c.start_s, sep)} --> {_stamp(c.end_s, sep)}\n" + "\n".join(c.lines) + "\n"
-            for i, c in enumerate(caps, start=1)]
+def _blocks(caps: list[Caption], sep: str, text: Callable[[str], str] = str) -> list[str]:
+    return [f"{i}\n{_stamp(c.start_s, sep)} --> {_stamp(c.end_s, sep)}\n"
+            + "\n".join(text(line) for line in c.lines) + "\n" for i, c in enumerate(caps, start=1)]
+
+
+def vtt_text(line: str) -> str:
+    """Cue text escaped for WebVTT, where ``&``, ``<`` and ``>`` would start markup."""
+    return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def to_vtt(caps: list[Caption]) -> str:
-    """A WebVTT document."""
-    return "\n".join(["WEBVTT\n", *_blocks(caps, ".")])
+    """A WebVTT document (text shown literally: markup characters are escaped)."""
+    return "\n".join(["WEBVTT\n", *_blocks(caps, ".", vtt_text)])
 
 
 def to_srt(caps: list[Caption]) -> str:

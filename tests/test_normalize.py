@@ -430,7 +430,7 @@ def test_duplicate_terms_are_reported(tmp_path: Path) -> None:
                         "  sora: {say: Sora, match_case: false}\n")
     lexicon = read_lexicon(doc)
     assert [str(p) for p in doc.problems] == [
-        f"{tmp_path / 'l.yaml'}:3:3: terms.SORA: duplicate key",
+        f"{tmp_path / 'l.yaml'}:3:3: terms.SORA: duplicate key (first set on line 2)",
         f"{tmp_path / 'l.yaml'}:4:3: terms.sora: duplicate term: same as 'SORA' (line 3) "
         "when case is ignored",
     ]
