@@ -7,8 +7,19 @@ shown as one line per problem, never as a traceback. Everything else that we ant
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
+
+
+def shown(path: Path) -> Path:
+    """*path* as a user would write it: relative to the working folder when inside it."""
+    for here, there in ((os.path.abspath(path), os.getcwd()), (path.resolve(), Path.cwd().resolve())):
+        try:
+            return Path(here).relative_to(there)
+        except ValueError:
+            continue
+    return path
 
 
 class PodcastError(Exception):

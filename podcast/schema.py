@@ -96,7 +96,7 @@ class Reader:
             self.doc.add(path, f"must be a whole number, not {_kind(value)}")
             return None
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            self.doc.add(path, f"must be between {minimum} and {maximum}, got {value}")
+            self.doc.add(path, f"{_bounds(minimum, maximum)}, got {value}")
             return None
         return value
 
@@ -111,7 +111,7 @@ class Reader:
             self.doc.add(path, f"must be a number, not {_kind(value)}")
             return None
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            self.doc.add(path, f"must be between {minimum} and {maximum}, got {value}")
+            self.doc.add(path, f"{_bounds(minimum, maximum)}, got {value}")
             return None
         return float(value)
 
@@ -196,6 +196,14 @@ class Reader:
         self.doc.problems.append(
             Problem(self.doc.file, line, col, field_name(path), "required field is missing")
         )
+
+
+def _bounds(minimum: float | None, maximum: float | None) -> str:
+    if minimum is None:
+        return f"must be at most {maximum}"
+    if maximum is None:
+        return f"must be at least {minimum}"
+    return f"must be between {minimum} and {maximum}"
 
 
 def did_you_mean(word: str, options: Iterable[str]) -> str:

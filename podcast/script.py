@@ -17,7 +17,7 @@ import jinja2
 
 from podcast import templating
 from podcast.engines.base import VoiceOverride
-from podcast.errors import InputError, Problem
+from podcast.errors import InputError, Problem, shown
 from podcast.issue import Issue
 from podcast.show import PACKAGE_DIR, Show
 
@@ -165,14 +165,20 @@ def _render(env: jinja2.Environment, name: str, ctx: dict[str, Any], where: str,
         text = templating.render(env, name, ctx, limit)
         return " ".join(text.split()) if _is_latin(ctx) else _squash(text)
     except jinja2.TemplateSyntaxError as exc:
-        file = Path(exc.filename) if exc.filename else Path(name)
+        file = shown(Path(exc.filename)) if exc.filename else Path(name)
         problems.append(Problem(file, exc.lineno or 1, 1, f"template {name}",
                                 f"syntax error: {exc.message}"))
+    except templating.TemplateTooLarge as exc:
+        file = shown(Path(exc.filename)) if exc.filename else Path(name)
+        problems.append(Problem(file, 1, 1, f"template {name}", f"while rendering {where}: {exc.message}"))
     except jinja2.TemplateNotFound as exc:
         file, line = template_position(name)
         missing = exc.name or name
-        problems.append(Problem(file if missing != name else issue.file, line, 1, f"template {name}",
-                                f"template {missing} not found"))
+        if missing == name:  # the template itself: point at its file when there is one
+            file = next((shown(Path(folder) / name) for folder in getattr(env.loader, "searchpath", [])
+                         if (Path(folder) / name).is_symlink()), issue.file)
+        reason = exc.message if exc.message and exc.message != missing else f"template {missing} not found"
+        problems.append(Problem(file, line, 1, f"template {name}", reason))
     except Exception as exc:  # undefined variables, filters, type errors in expressions, ...
         file, line = template_position(name)
         message = getattr(exc, "message", None) or str(exc)
@@ -201,5 +207,5 @@ def template_position(name: str) -> tuple[Path, int]:
     frames = traceback.extract_tb(sys.exc_info()[2])
     for frame in reversed(frames):
         if frame.filename.endswith(".j2"):
-            return Path(frame.filename), frame.lineno or 1
+            return shown(Path(frame.filename)), frame.lineno or 1
     return Path(name), 1

@@ -9,23 +9,61 @@ size bound (a runaway loop then fails with a clear error instead of filling memo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 MAX_OUTPUT_CHARS = 2_000_000
 """Default bound on what one template may produce."""
 
 
+MAX_STEPS = 1_000_000
+"""Loop steps over ``range()`` that one rendering may take in all."""
+_MAX_REPEAT = 100_000
+"""Longest text or list that ``*`` may build."""
+
+
 class TemplateTooLarge(Exception):
     """A template produced more text than its bound."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, filename: str | None) -> None:
         self.message = f"the template produced more than {limit:,} characters (a runaway loop?)"
+        self.filename = filename
         super().__init__(self.message)
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, plus bounds on the work a template can ask for: ``range()`` loops
+    share a step budget, and ``*`` / ``**`` cannot build huge strings or numbers."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.steps = 0
+        self.globals["range"] = self._range
+
+    def _range(self, *args: int) -> Iterator[int]:
+        for value in range(*args):
+            self.steps += 1
+            if self.steps > MAX_STEPS:
+                raise SecurityError(f"the template loops more than {MAX_STEPS:,} times")
+            yield value
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int | float) and abs(right) > 64:
+            raise SecurityError("exponent too large for a template")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if (isinstance(seq, str | list | tuple) and isinstance(times, int)
+                        and len(seq) * times > _MAX_REPEAT):
+                    raise SecurityError(f"'*' would build more than {_MAX_REPEAT:,} items")
+        return super().call_binop(context, operator, left, right)
 
 
 class _ContainedLoader(jinja2.FileSystemLoader):
@@ -48,7 +86,7 @@ class _ContainedLoader(jinja2.FileSystemLoader):
 def environment(folders: list[Path], *, autoescape: bool = False) -> jinja2.Environment:
     """A sandboxed environment loading from *folders* (first match wins); undefined names are
     errors, so a typo never becomes silent speech."""
-    return ImmutableSandboxedEnvironment(
+    return _Sandbox(
         loader=_ContainedLoader(folders),
         undefined=jinja2.StrictUndefined,
         autoescape=autoescape,
@@ -64,9 +102,12 @@ def render(env: jinja2.Environment, name: str, context: Mapping[str, Any],
     output passes *limit* characters."""
     out: list[str] = []
     size = 0
-    for piece in env.get_template(name).generate(dict(context)):
+    template = env.get_template(name)
+    if isinstance(env, _Sandbox):
+        env.steps = 0
+    for piece in template.generate(dict(context)):
         size += len(piece)
         if size > limit:
-            raise TemplateTooLarge(limit)
+            raise TemplateTooLarge(limit, template.filename)
         out.append(piece)
     return "".join(out)

@@ -162,7 +162,10 @@ def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
     if "'\\t'" in problem:
         return "YAML syntax error: a tab character is used for indentation; indent with spaces"
     if exc.context:
-        problem = f"{exc.context.strip()}: {problem}"
+        mark = exc.context_mark
+        started = (f" (from line {mark.line + 1})" if mark and exc.problem_mark
+                   and mark.line != exc.problem_mark.line else "")
+        problem = f"{exc.context.strip()}{started}: {problem}"
     return f"YAML syntax error: {problem}"
 
 

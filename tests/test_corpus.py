@@ -1,0 +1,133 @@
+"""The bad-input corpus: every file a producer or a pull request could hand us, and its answer.
+
+Each folder of ``tests/corpus/bad`` is a show folder with an ``issue.yaml`` (and maybe a
+``show.yaml``, templates, links) plus ``expected.txt``: the exact error ``podcast build``
+prints. Every case must exit with code 2 and that one line, naming file, line and field, and
+must leave the output folder and the show folder exactly as they were. ``podcast validate``
+must say the same. Set ``UPDATE_CORPUS=1`` to rewrite the expected files from the actual
+output (then read every change before committing it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html as html_module
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import webvtt
+from mutagen.id3 import ID3
+from typer.testing import CliRunner
+
+from podcast.cli import app
+from podcast.testing.fake_edge import FakeEdgeServer
+
+CORPUS = Path(__file__).parent / "corpus" / "bad"
+CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
+EXPECTED = "expected.txt"
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every entry under *folder* (hidden ones too): files by content hash, links by target."""
+    out: dict[str, str] = {}
+    for path in sorted(folder.rglob("*")):
+        rel = str(path.relative_to(folder))
+        if path.is_symlink():
+            out[rel] = "-> " + os.readlink(path)
+        elif path.is_dir():
+            out[rel] = "dir"
+        else:
+            out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+            out[rel + " mtime"] = str(path.stat().st_mtime_ns)
+    return out
+
+
+def test_the_corpus_is_large() -> None:
+    assert len(CASES) >= 40
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_bad_input_is_refused_with_one_located_line(name: str, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    show = tmp_path / "show"
+    shutil.copytree(CORPUS / name, show, symlinks=True, ignore=shutil.ignore_patterns(EXPECTED))
+    out = tmp_path / "out"
+    (out / ".podcast").mkdir(parents=True)
+    (out / "issue.mp3").write_bytes(b"the good episode of an earlier build")
+    (out / ".podcast" / "issue.json").write_text("{}", encoding="utf-8")
+    before = snapshot(out), snapshot(show)
+    monkeypatch.chdir(show)
+
+    built = CliRunner().invoke(app, ["build", "issue.yaml", "--out", str(out)])
+    checked = CliRunner().invoke(app, ["validate", "issue.yaml"])
+
+    expected_file = CORPUS / name / EXPECTED
+    if os.environ.get("UPDATE_CORPUS"):
+        expected_file.write_text(built.stderr, encoding="utf-8")
+    expected = expected_file.read_text(encoding="utf-8")
+    assert (built.exit_code, built.stderr) == (2, expected)
+    assert built.stdout == ""
+    assert len(expected.splitlines()) == 1
+    file, line, column, field, message = expected.split(":", 4)
+    assert file in ("issue.yaml", "show.yaml", str(Path("templates") / file.rpartition("/")[2]))
+    assert line.isdigit() and column.isdigit() and field.strip() and message.strip()
+    assert (checked.exit_code, checked.stderr) == (2, expected)
+    assert (snapshot(out), snapshot(show)) == before
+
+
+GOOD = Path(__file__).parent / "corpus" / "good"
+
+
+def _build(issue: Path, out: Path, *extra: str) -> None:
+    result = CliRunner().invoke(app, ["build", str(issue), "--out", str(out), "--quiet", *extra])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == str(out / f"{issue.stem}.mp3")
+
+
+def test_markup_characters_are_shown_and_spoken_literally(tmp_path: Path) -> None:
+    issue = GOOD / "markup" / "issue.yaml"
+    _build(issue, tmp_path)
+    title = "<speak>Literal</speak> & friends"
+    chapters = json.loads((tmp_path / "issue.chapters.json").read_text(encoding="utf-8"))["chapters"]
+    assert [c["title"] for c in chapters][1:3] == [title, "CDATA <![CDATA[ends]]> here"]
+    tags = ID3(tmp_path / "issue.mp3")
+    assert str(tags["TIT2"]) == 'Markup <b>&amp;</b> Weekly ]]> "quoted"'
+    assert [str(c.sub_frames["TIT2"]) for c in tags.getall("CHAP")].count(title) == 1
+
+    html = (tmp_path / "issue.html").read_text(encoding="utf-8")
+    assert "&lt;speak&gt;Literal&lt;/speak&gt; &amp; friends" in html
+    assert "<speak" not in html and "<script" not in html and "<b>" not in html
+    markdown = (tmp_path / "issue.md").read_text(encoding="utf-8")
+    assert r"\<speak\>Literal\</speak\> \& friends" in markdown
+    assert r"\<script\>" in markdown and r"\[links\](javascript:" in markdown
+    vtt = (tmp_path / "issue.vtt").read_text(encoding="utf-8")
+    assert "&lt;speak&gt;&lt;prosody" in vtt and "<speak" not in vtt
+    cues = " ".join(html_module.unescape(c.text) for c in webvtt.read(str(tmp_path / "issue.vtt")))
+    assert "<speak><prosody" in cues  # a VTT player shows the characters back
+
+    script = CliRunner().invoke(app, ["script", str(issue), "-f", "json"])
+    spoken = " ".join(s["text"] for s in json.loads(script.stdout))
+    assert "<speak><prosody" in spoken and "{{" in spoken and "49" not in spoken
+    assert "braces" in spoken and "$" in spoken
+
+
+def test_markup_reaches_the_edge_service_as_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeEdgeServer.running() as server:
+        monkeypatch.setenv("PODCAST_EDGE_ENDPOINT", server.url)
+        _build(GOOD / "markup" / "issue.yaml", tmp_path, "--engine", "edge")
+    said = " ".join(r.text for r in server.requests)
+    # the service parsed the SSML and found our characters as text, not as markup
+    assert '<speak><prosody rate="x-fast">slowly' in said
+    assert '<audio src="x.mpthree" >' in said and "]]>" in said
+
+
+def test_a_byte_order_mark_and_windows_line_endings_build(tmp_path: Path) -> None:
+    issue = GOOD / "bom-crlf" / "issue.yaml"
+    assert issue.read_bytes().startswith(b"\xef\xbb\xbf") and b"\r\n" in issue.read_bytes()
+    _build(issue, tmp_path)
+    chapters = json.loads((tmp_path / "issue.chapters.json").read_text(encoding="utf-8"))
+    assert chapters["chapters"][1]["title"] == "Windows line endings"
+    assert str(ID3(tmp_path / "issue.mp3")["TIT2"]) == "Byte Order Mark Weekly"
