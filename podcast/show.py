@@ -418,7 +418,7 @@ def _limits(r: Reader) -> Limits:
     return Limits(
         segment_chars=d.segment_chars if chars is None else chars,
         segments=d.segments if segments is None else segments,
-        episode_minutes=_num(r.number(("limits", "episode_minutes"), minimum=1, maximum=1440),
+        episode_minutes=_num(r.number(("limits", "episode_minutes"), minimum=0.1, maximum=1440),
                              d.episode_minutes),
     )
 

@@ -131,3 +131,20 @@ def test_a_byte_order_mark_and_windows_line_endings_build(tmp_path: Path) -> Non
     chapters = json.loads((tmp_path / "issue.chapters.json").read_text(encoding="utf-8"))
     assert chapters["chapters"][1]["title"] == "Windows line endings"
     assert str(ID3(tmp_path / "issue.mp3")["TIT2"]) == "Byte Order Mark Weekly"
+
+
+@pytest.mark.parametrize(("minutes", "message"), [
+    (0.1, "the episode would be at least 0:12 long; the limit is 0.1 minutes"),  # known before synthesis
+    (0.3, "the episode would be 0:36 long; the limit is 0.3 minutes"),  # known once it is mixed
+])
+def test_episode_length_limit(minutes: float, message: str, small_issue: Path, tmp_path: Path) -> None:
+    show = small_issue.parent / "show.yaml"
+    show.write_text(f"limits: {{episode_minutes: {minutes}}}\n", encoding="utf-8")
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    result = CliRunner().invoke(app, ["build", str(small_issue), "--out", str(out), "--quiet",
+                                      "--cache-dir", str(cache)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == f"{show}:1:27: limits.episode_minutes: {message}"
+    assert not out.exists()
+    clips = list(cache.glob("clips/*/*.wav"))
+    assert len(clips) == (0 if minutes == 0.1 else 4)  # synthesized work is kept for the next try
