@@ -14,6 +14,7 @@ import hashlib
 import html as html_module
 import json
 import os
+import random
 import shutil
 from pathlib import Path
 
@@ -148,3 +149,37 @@ def test_episode_length_limit(minutes: float, message: str, small_issue: Path, t
     assert not out.exists()
     clips = list(cache.glob("clips/*/*.wav"))
     assert len(clips) == (0 if minutes == 0.1 else 4)  # synthesized work is kept for the next try
+
+
+_NOISE = [b"\t", b"\n", b" ", b":", b"-", b"&", b"*", b"!", b"[", b"]", b"{", b"}", b"'", b'"', b"#", b"|",
+          b">", b"%", b"@", b"`", b"\x00", b"\xff", b"\xe4", b"?", b",", b"\\", b"<<", b"&a", b"*a", b"~",
+          b"!!python/name:os.system", b"2024-02-30", b"1e999", b"null", b"\r", b"{{", b"{%"]
+
+
+def test_mangled_issue_files_never_crash(tmp_path: Path) -> None:
+    """Random damage to the sample issue (inserted YAML syntax, cuts, copies, bad bytes) always
+    ends in a checked project or located problems, never in another exception."""
+    from podcast.project import check
+
+    source = (Path(__file__).parent.parent / "seeds" / "ai-weekly" / "2024-02-3.yaml").read_bytes()
+    rng = random.Random(20261124)
+    issue = tmp_path / "issue.yaml"
+    outcomes = {"built": 0, "refused": 0}
+    for _ in range(150):
+        data = bytearray(source)
+        for _ in range(rng.randint(1, 6)):
+            at = rng.randrange(len(data))
+            roll = rng.random()
+            if roll < 0.4:
+                data[at:at] = rng.choice(_NOISE)
+            elif roll < 0.7:
+                del data[at:at + rng.randint(1, 40)]
+            else:
+                start = rng.randrange(len(data))
+                data[at:at] = data[start:start + rng.randint(1, 80)]
+        issue.write_bytes(bytes(data))
+        project, problems = check(issue, "espeak")
+        assert project is not None or problems
+        assert all(p.file == issue and p.line >= 1 and p.field for p in problems)
+        outcomes["built" if project else "refused"] += 1
+    assert outcomes["built"] >= 5 and outcomes["refused"] >= 100
