@@ -1,20 +1,57 @@
-"""Atomic file output: nothing half-written is ever visible, and a failure replaces nothing."""
+"""Atomic file output: nothing half-written is ever visible, and a failure replaces nothing.
+
+Writes are also durable: a staged file is flushed to disk before it is moved into place,
+and its folder after the move, so even a power cut leaves either the old file or the new
+one, never an empty or partial one.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from podcast import failpoints
+
+TEMP_SUFFIX = ".tmp"
+
 
 def temp_beside(path: Path) -> Path:
-    """A new empty temporary file in *path*'s folder (created if needed), named after it."""
+    """A new empty temporary file in *path*'s folder (created if needed), named after it:
+    ``.{name}.XXXXXXXX.tmp``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     os.close(fd)
     return Path(name)
+
+
+def stale_temps(path: Path) -> list[Path]:
+    """Temporary files :func:`temp_beside` made for *path* that are still there (left by a
+    process that was killed, or by one still writing: only call this holding a lock)."""
+    pattern = re.compile(re.escape(f".{path.name}.") + r"\w+" + re.escape(TEMP_SUFFIX))
+    if not path.parent.is_dir():
+        return []
+    return sorted(p for p in path.parent.iterdir() if pattern.fullmatch(p.name))
+
+
+def _fsync(path: Path, flags: int = os.O_RDONLY) -> None:
+    """Flush *path* (a file or a folder) to disk."""
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def move_into_place(tmp: Path, path: Path) -> None:
+    """Durably replace *path* with the finished file *tmp* (readable by everyone)."""
+    os.chmod(tmp, 0o644)
+    _fsync(tmp)
+    os.replace(tmp, path)
+    _fsync(path.parent, os.O_RDONLY | os.O_DIRECTORY)
 
 
 @contextlib.contextmanager
@@ -23,8 +60,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     tmp = temp_beside(path)
     try:
         yield tmp
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        move_into_place(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -34,7 +70,9 @@ class Outputs:
     """A set of files written together: all are staged first, then all are moved into place.
 
     Use as a context manager; leaving it with an exception removes every staged file and
-    leaves the previous outputs untouched.
+    leaves the previous outputs untouched. Files are moved in the order they were staged:
+    stage last the file that proves the set complete (a manifest of the others' hashes), so
+    that a crash during the commit can never leave a proof of a mixed set.
     """
 
     def __init__(self) -> None:
@@ -54,12 +92,14 @@ class Outputs:
         self.stage(path).write_bytes(text.encode("utf-8"))
 
     def commit(self, mtime: int | None = None) -> list[Path]:
-        """Move every staged file into place (with modification time *mtime* if given)."""
-        for final, tmp in self._staged.items():
-            os.chmod(tmp, 0o644)
+        """Move every staged file into place, in staging order, each one durably (with
+        modification time *mtime* if given)."""
+        for i, (final, tmp) in enumerate(self._staged.items()):
+            if i:
+                failpoints.hit("commit")
             if mtime is not None:
                 os.utime(tmp, (mtime, mtime))
-            os.replace(tmp, final)
+            move_into_place(tmp, final)
         done = list(self._staged)
         self._staged.clear()
         return done

@@ -1,7 +1,9 @@
 """The pipeline: load, render, synthesize, assemble, publish. Gather first, then write.
 
 Every output is staged beside its final path and moved into place only when the whole build
-has succeeded, so a failed build never leaves a partial file or replaces a good one.
+has succeeded, so a failed build never leaves a partial file or replaces a good one. The
+manifest is moved last: it proves a set of outputs complete. Builds of one episode into one
+folder take turns (:mod:`podcast.locking`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from podcast import __version__, audio
+from podcast import __version__, audio, failpoints
 from podcast.assemble import mix
 from podcast.atomic import Outputs
 from podcast.cache import ClipCache
@@ -21,6 +23,7 @@ from podcast.chapters import Chapter, Tags, chapters_for, chapters_json, write_i
 from podcast.engines import registry
 from podcast.engines.base import Engine, Voice
 from podcast.errors import EngineUnavailable, InputError
+from podcast.locking import episode_lock, remove_stale_temps
 from podcast.loudness import encode_normalized
 from podcast.notes import render_notes
 from podcast.project import Project, load, voice_problems
@@ -148,15 +151,27 @@ def _unavailable(name: str, show: Show) -> str | None:
 
 def build(issue_file: Path, options: BuildOptions | None = None,
           reporter: Reporter | None = None) -> BuildReport:
-    """Build one episode; returns what was written."""
+    """Build one episode; returns what was written.
+
+    Holding the episode's lock, first removes what a killed build of it left staged.
+    """
     options = options or BuildOptions()
     reporter = reporter or Silent()
     project, warnings = load(issue_file, options.engine)
     for warning in warnings:
         reporter.warn(str(warning))
+    cache = ClipCache(options.cache_dir)
+    out = output_dir(project, options)
+    with episode_lock(cache.root, out, project.issue.stem, reporter):
+        remove_stale_temps(episode_files(out, project.issue.stem))
+        return _build(project, options, reporter, cache, out)
+
+
+def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: ClipCache,
+           out: Path) -> BuildReport:
+    """Build one episode of a loaded project into *out* (holding its lock)."""
     engine, voice, fallback_reason = choose_engine(project, options, reporter)
     plans = plan(project.script, engine, voice, lexicon=project.lexicon)
-    out = output_dir(project, options)
     stem = project.issue.stem
     manifest = out / MANIFEST_DIR / f"{stem}.json"
     fingerprint = input_fingerprint(project, engine, plans)
@@ -165,11 +180,11 @@ def build(issue_file: Path, options: BuildOptions | None = None,
         previous = up_to_date(manifest, accepted)
         if previous is not None:
             return previous
-    cache = ClipCache(options.cache_dir)
     synthesis = run(plans, engine, cache, policy=policy_for(project.show, engine, options),
                     reporter=reporter)
     reporter.stage("mix")
     episode = mix(plans, synthesis, project.show)
+    failpoints.hit("mixed")
     chapters = chapters_for(project.script, episode)
     mp3 = out / f"{stem}.mp3"
     reporter.stage("encode")
@@ -183,6 +198,7 @@ def build(issue_file: Path, options: BuildOptions | None = None,
                           f"dBTP misses the show's {goal.integrated_lufs:g} LUFS / "
                           f"{goal.true_peak_db:g} dBTP")
         write_id3(staged, tags_for(project), chapters)
+        failpoints.hit("encoded")
         outputs.write_text(out / f"{stem}.chapters.json",
                            chapters_json(chapters, project.issue.title))
         caps = captions([c for p in episode.placements for c in p.cues], episode.duration_s)
@@ -200,11 +216,19 @@ def build(issue_file: Path, options: BuildOptions | None = None,
             "fingerprint": fingerprint, "report": report.as_json(),
             "outputs": {p.name: _sha256(outputs.staged()[p]) for p in outputs.staged()},
         }, indent=2, ensure_ascii=False) + "\n")
+        failpoints.hit("staged")
         outputs.commit(mtime=source_date_epoch())
     return report
 
 
 MANIFEST_DIR = ".podcast"
+OUTPUT_SUFFIXES = (".mp3", ".chapters.json", ".vtt", ".srt", ".md", ".html")
+"""The files a build writes for an issue, after its stem (besides the manifest)."""
+
+
+def episode_files(out: Path, stem: str) -> list[Path]:
+    """Every file a build of *stem* writes into *out*, the manifest last."""
+    return [out / f"{stem}{suffix}" for suffix in OUTPUT_SUFFIXES] + [out / MANIFEST_DIR / f"{stem}.json"]
 
 
 def input_fingerprint(project: Project, engine: Engine, plans: list[SegmentPlan]) -> str:

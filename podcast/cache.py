@@ -2,14 +2,17 @@
 
 The key hashes everything that changes the audio: engine, engine version, voice settings,
 language and the spoken sentences. An entry is a 16-bit WAV file plus a JSON file with the
-sentence marks; both are written atomically. A missing or corrupt entry is simply a miss:
-the cache is only ever an optimization.
+sentence marks and the WAV file's SHA-256; both are written atomically and durably, the JSON
+last. Every read checks the WAV against that checksum: a missing, truncated or damaged entry
+(a killed process, a full disk, a flipped bit) is simply a miss, and is removed; the cache is
+only ever an optimization.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import time
@@ -21,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
+from podcast import failpoints
 from podcast.atomic import atomic_path
 from podcast.audio import write_wav
 from podcast.engines.base import Clip, Request
@@ -75,7 +79,10 @@ class ClipCache:
             return None
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            with wave.open(str(wav_path), "rb") as w:
+            data = wav_path.read_bytes()
+            if meta.get("sha256") != hashlib.sha256(data).hexdigest():
+                raise ValueError("checksum mismatch")
+            with wave.open(io.BytesIO(data), "rb") as w:
                 channels, width, rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
                 frames = w.readframes(w.getnframes())
             if width != 2 or meta.get("frames") != len(frames) // (2 * channels):
@@ -96,9 +103,11 @@ class ClipCache:
         wav_path, meta_path = self._paths(key)
         with atomic_path(wav_path) as tmp:
             write_wav(tmp, clip.samples, clip.sample_rate)
-        meta = {"frames": clip.frames, "marks": list(clip.marks), **(info or {})}
+            checksum = hashlib.sha256(tmp.read_bytes()).hexdigest()
+        meta = {**(info or {}), "frames": clip.frames, "marks": list(clip.marks), "sha256": checksum}
         with atomic_path(meta_path) as tmp:
             tmp.write_text(json.dumps(meta, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        failpoints.hit("clip-stored")
 
     def has(self, key: str) -> bool:
         """Whether both files of *key* exist (cheap; does not validate)."""
