@@ -15,14 +15,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from podcast import __version__, audio, failpoints
+from podcast import __version__, audio, failpoints, qa
 from podcast.assemble import mix
 from podcast.atomic import Outputs
 from podcast.cache import ClipCache
 from podcast.chapters import Chapter, Tags, chapters_for, chapters_json, write_id3
 from podcast.engines import registry
 from podcast.engines.base import Engine, Voice
-from podcast.errors import EngineUnavailable, InputError
+from podcast.errors import EngineUnavailable, InputError, Problem
 from podcast.locking import episode_lock, remove_stale_temps
 from podcast.loudness import encode_normalized
 from podcast.notes import render_notes
@@ -172,6 +172,8 @@ def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: C
     """Build one episode of a loaded project into *out* (holding its lock)."""
     engine, voice, fallback_reason = choose_engine(project, options, reporter)
     plans = plan(project.script, engine, voice, lexicon=project.lexicon)
+    shortest = sum(qa.expected_range(part.request)[0] for p in plans for part in p.parts)
+    check_length(project, shortest, estimate=True)
     stem = project.issue.stem
     manifest = out / MANIFEST_DIR / f"{stem}.json"
     fingerprint = input_fingerprint(project, engine, plans)
@@ -185,6 +187,7 @@ def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: C
     reporter.stage("mix")
     episode = mix(plans, synthesis, project.show)
     failpoints.hit("mixed")
+    check_length(project, episode.duration_s)
     chapters = chapters_for(project.script, episode)
     mp3 = out / f"{stem}.mp3"
     reporter.stage("encode")
@@ -229,6 +232,21 @@ OUTPUT_SUFFIXES = (".mp3", ".chapters.json", ".vtt", ".srt", ".md", ".html")
 def episode_files(out: Path, stem: str) -> list[Path]:
     """Every file a build of *stem* writes into *out*, the manifest last."""
     return [out / f"{stem}{suffix}" for suffix in OUTPUT_SUFFIXES] + [out / MANIFEST_DIR / f"{stem}.json"]
+
+
+def check_length(project: Project, seconds: float, *, estimate: bool = False) -> None:
+    """Raise InputError when an episode of *seconds* is over the show's ``limits.episode_minutes``
+    (with *estimate*, *seconds* is the shortest the speech could be, known before synthesis)."""
+    limit = project.show.limits.episode_minutes
+    if seconds <= limit * 60:
+        return
+    minutes, secs = divmod(round(seconds), 60)
+    length = f"at least {minutes}:{secs:02d}" if estimate else f"{minutes}:{secs:02d}"
+    show = project.show
+    file, (line, column) = ((show.file, show.locate("limits.episode_minutes")) if show.file
+                            else (project.issue.file, (1, 1)))
+    raise InputError([Problem(file, line, column, "limits.episode_minutes",
+                              f"the episode would be {length} long; the limit is {limit:g} minutes")])
 
 
 def input_fingerprint(project: Project, engine: Engine, plans: list[SegmentPlan]) -> str:

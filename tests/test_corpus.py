@@ -106,7 +106,7 @@ def test_markup_characters_are_shown_and_spoken_literally(tmp_path: Path) -> Non
     assert r"\<script\>" in markdown and r"\[links\](javascript:" in markdown
     vtt = (tmp_path / "issue.vtt").read_text(encoding="utf-8")
     assert "&lt;speak&gt;&lt;prosody" in vtt and "<speak" not in vtt
-    cues = " ".join(html_module.unescape(c.text) for c in webvtt.read(str(tmp_path / "issue.vtt")))
+    cues = " ".join(html_module.unescape(c.text) for c in webvtt.read(str(tmp_path / "issue.vtt")).captions)
     assert "<speak><prosody" in cues  # a VTT player shows the characters back
 
     script = CliRunner().invoke(app, ["script", str(issue), "-f", "json"])

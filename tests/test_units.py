@@ -21,7 +21,8 @@ def test_yaml_positions_and_duplicate_keys(tmp_path: Path) -> None:
     doc = load_document(tmp_path / "x.yaml", "a: 1\nlist:\n  - k: v\n    k: w\n")
     assert doc.marks[("list", 0, "k")] == (4, 8)
     assert doc.key_marks[("list", 0, "k")] == (4, 5)
-    assert [str(p) for p in doc.problems] == [f"{tmp_path / 'x.yaml'}:4:5: list[1].k: duplicate key (first set on line 3)"]
+    assert [str(p) for p in doc.problems] == [
+        f"{tmp_path / 'x.yaml'}:4:5: list[1].k: duplicate key (first set on line 3)"]
 
 
 def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
