@@ -18,6 +18,7 @@ import random
 import shutil
 from pathlib import Path
 
+import feedparser
 import pytest
 import webvtt
 from mutagen.id3 import ID3
@@ -108,6 +109,13 @@ def test_markup_characters_are_shown_and_spoken_literally(tmp_path: Path) -> Non
     assert "&lt;speak&gt;&lt;prosody" in vtt and "<speak" not in vtt
     cues = " ".join(html_module.unescape(c.text) for c in webvtt.read(str(tmp_path / "issue.vtt")).captions)
     assert "<speak><prosody" in cues  # a VTT player shows the characters back
+
+    feed = CliRunner().invoke(app, ["feed", str(issue.parent), "--base-url", "https://example.org/p",
+                                    "--out", str(tmp_path)])
+    assert feed.exit_code == 0, feed.stderr
+    parsed = feedparser.parse((tmp_path / "feed.xml").read_bytes())
+    assert parsed.feed.title == 'Show <i>&</i> ]]> "Weekly"' and not parsed.bozo
+    assert parsed.entries[0].title == 'Markup <b>&amp;</b> Weekly ]]> "quoted"'
 
     script = CliRunner().invoke(app, ["script", str(issue), "-f", "json"])
     spoken = " ".join(s["text"] for s in json.loads(script.stdout))
