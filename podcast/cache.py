@@ -31,6 +31,8 @@ from podcast.engines.base import Clip, Request
 
 FORMAT_VERSION = 1
 ENV_VAR = "PODCAST_CACHE_DIR"
+STALE_TEMP_S = 3600.0
+"""A temporary file in the cache this old belongs to no running build."""
 
 
 def default_dir() -> Path:
@@ -121,11 +123,11 @@ class ClipCache:
                 path.unlink()
 
     def keys(self) -> Iterator[str]:
-        """Every stored key."""
+        """Every stored key, including half-stored ones (a WAV whose JSON was never written)."""
         folder = self.root / "clips"
         if folder.is_dir():
-            for path in sorted(folder.glob("*/*.json")):
-                yield path.stem
+            yield from sorted({path.stem for path in folder.glob("*/*")
+                               if path.suffix in (".wav", ".json") and not path.name.startswith(".")})
 
     def prune(self, keep: set[str] | None = None, older_than_days: float | None = None,
               now: float | None = None) -> tuple[int, int]:
@@ -149,6 +151,12 @@ class ClipCache:
                         freed += path.stat().st_size
                         path.unlink()
                 removed += 1
+        for tmp in (self.root / "clips").glob("*/.*.tmp"):  # left by a killed process
+            with contextlib.suppress(OSError):
+                stat = tmp.stat()
+                if stat.st_mtime < time.time() - STALE_TEMP_S:
+                    tmp.unlink()
+                    freed += stat.st_size
         return removed, freed
 
     def stats(self) -> CacheStats:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -233,3 +234,21 @@ def test_episode_files_are_what_a_build_writes(reference: Files) -> None:
     names = [p.relative_to("out").as_posix() for p in episode_files(Path("out"), STEM)]
     assert sorted(names) == sorted(reference)
     assert names[-1] == MANIFEST
+
+
+def test_prune_removes_half_stored_entries_and_old_temporary_files(tmp_path: Path) -> None:
+    """A process killed between a clip's WAV and its JSON, or while writing either, leaves
+    files that no build will read; pruning clears them (fresh temporary files stay)."""
+    cache = ClipCache(tmp_path)
+    folder = tmp_path / "clips" / "ab"
+    folder.mkdir(parents=True)
+    orphan = folder / ("ab" + "0" * 62 + ".wav")
+    orphan.write_bytes(b"RIFF" + bytes(100))
+    old_tmp, new_tmp = folder / ".x.wav.1.tmp", folder / ".y.wav.2.tmp"
+    old_tmp.write_bytes(bytes(10))
+    new_tmp.write_bytes(bytes(10))
+    hours_ago = time.time() - 2 * 3600
+    os.utime(old_tmp, (hours_ago, hours_ago))
+    assert list(cache.keys()) == [orphan.stem]
+    assert cache.prune(keep=set()) == (1, 114)
+    assert sorted(p.name for p in folder.iterdir()) == [new_tmp.name]
