@@ -1,7 +1,9 @@
 """Run an engine over a script: plan requests, serve them from the cache, synthesize the rest.
 
 Requests are deduplicated by cache key, synthesized concurrently up to a bound, and each
-finished clip is stored at once, so an interrupted build resumes where it stopped.
+finished clip is stored at once, so an interrupted build resumes where it stopped. Engines
+that compute on this machine run in worker processes (:mod:`podcast.engines.workers`), one
+per CPU at most, so that one that hangs or crashes is stopped by the request timeout.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 
 from podcast import qa
 from podcast.cache import ClipCache, clip_key
+from podcast.engines import workers
 from podcast.engines.base import Clip, Engine, Request, Voice
 from podcast.errors import ClipRejected, EngineError, TransientEngineError
 from podcast.lexicon import Lexicon
@@ -119,21 +122,24 @@ async def run_async(plans: list[SegmentPlan], engine: Engine, cache: ClipCache, 
                 reporter.step(p.segment.id, True)
             else:
                 todo[part.key] = (p.segment.id, part.request)
+    if not todo:
+        return result
     gate = asyncio.Semaphore(max(1, policy.concurrency))
     rng = random.Random()
     info = {"engine": engine.name, "engine_version": engine.version()}
 
-    async def one(key: str, seg_id: str, request: Request) -> None:
-        clip = await _attempt(engine, request, seg_id, policy, gate, rng, reporter)
+    async def one(speak: workers.Speak, key: str, seg_id: str, request: Request) -> None:
+        clip = await _attempt(speak, request, seg_id, policy, gate, rng, reporter)
         cache.put(key, clip, {**info, "voice": request.voice.key(), "text": list(request.sentences)})
         result.clips[key] = clip
         result.synthesized += 1
         result.fresh.add(key)
         reporter.step(seg_id, False)
 
+    processes = min(policy.concurrency, workers.cpu_count(), len(todo))
     try:
-        async with asyncio.timeout(policy.deadline_s):
-            outcomes = await asyncio.gather(*(one(k, s, r) for k, (s, r) in todo.items()),
+        async with workers.speaker(engine, processes) as speak, asyncio.timeout(policy.deadline_s):
+            outcomes = await asyncio.gather(*(one(speak, k, s, r) for k, (s, r) in todo.items()),
                                             return_exceptions=True)
     except TimeoutError:
         missing = sorted({s for k, (s, _) in todo.items() if k not in result.clips})
@@ -152,22 +158,24 @@ async def run_async(plans: list[SegmentPlan], engine: Engine, cache: ClipCache, 
     return result
 
 
-async def _attempt(engine: Engine, request: Request, seg_id: str, policy: Policy,
+async def _attempt(speak: workers.Speak, request: Request, seg_id: str, policy: Policy,
                    gate: asyncio.Semaphore, rng: random.Random, reporter: Reporter) -> Clip:
     """One request with retries for transient failures and one more try for a rejected clip."""
     transient = rejected = 0
+    limit = policy.timeout_for(request)
     while True:
         try:
             async with gate:
-                clip = await asyncio.wait_for(engine.synthesize(request), policy.timeout_for(request))
+                clip = await speak(request, limit)
         except (TransientEngineError, TimeoutError) as exc:
-            reason = (f"no answer within {policy.timeout_for(request):.0f} s"
-                      if isinstance(exc, TimeoutError) else str(exc))
+            reason, after = ((f"no answer within {round(limit, 1):g} s", f"; {exc}" if str(exc) else "")
+                             if isinstance(exc, TimeoutError) else (str(exc), ""))
             transient += 1
             if transient >= policy.attempts:
-                raise EngineError(f"segment {seg_id}: {reason} (gave up after {transient} attempts)") from exc
+                raise EngineError(f"segment {seg_id}: {reason} (gave up after {transient} attempts)"
+                                  f"{after}") from exc
             wait = policy.delay(transient - 1, rng)
-            reporter.note(f"{seg_id}: {reason}; retrying in {wait:.1f} s")
+            reporter.note(f"{seg_id}: {reason}{after}; retrying in {wait:.1f} s")
             await asyncio.sleep(wait)
             continue
         except EngineError as exc:

@@ -179,3 +179,18 @@ class Engine(Protocol):
     async def synthesize(self, request: Request) -> Clip:
         """Speak *request*; raise :class:`podcast.errors.EngineError` on failure."""
         ...
+
+
+@runtime_checkable
+class LocalEngine(Engine, Protocol):
+    """An engine that computes on this machine with a blocking call.
+
+    Builds run it in worker processes (see :mod:`podcast.engines.workers`), which a hang or a
+    crash in the engine cannot take down with them; set ``runs_locally = False`` on an engine
+    to keep it in the build's process. Each worker makes its copy with the options the build's
+    copy was made with, updated with what its ``worker_options()`` returns, if it has one.
+    """
+
+    def synthesize_sync(self, request: Request) -> Clip:
+        """Speak *request* on the calling thread; raise :class:`podcast.errors.EngineError` on failure."""
+        ...

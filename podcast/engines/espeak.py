@@ -2,8 +2,9 @@
 
 The library is driven through ctypes in synchronous mode. Each sentence is synthesized by
 its own call (espeak's SSML marks are dropped after some sentence ends), so the sample
-where every sentence starts is known exactly. The library keeps global state, so calls are
-serialized with a lock and run in a worker thread.
+where every sentence starts is known exactly. The library keeps global state, so calls in one
+process are serialized with a lock; builds run the engine in worker processes, one per CPU
+(:mod:`podcast.engines.workers`), where a hang or crash of the library stops one request.
 
 The library's output depends slightly on what it said before: its pitch "flutter" runs on a
 phase that carries over between calls, and other generator state does too. To make every
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from podcast.engines.base import Clip, Request, VoiceInfo
+from podcast.engines.workers import cpu_count
 from podcast.errors import EngineError, EngineUnavailable
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -114,7 +116,7 @@ class _Library:
     _instance: _Library | None = None
     _guard = threading.Lock()
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path | None = None) -> None:
         try:
             import espeakng_loader
         except ImportError as exc:  # pragma: no cover - it is a hard dependency
@@ -124,11 +126,12 @@ class _Library:
             self.lib: Any = ctypes.CDLL(espeakng_loader.get_library_path())
         except OSError as exc:
             raise EngineUnavailable(f"espeak: cannot load libespeak-ng: {exc}") from exc
-        data_dir = _overlay(Path(espeakng_loader.get_data_path()))
+        self.root = root or _overlay(Path(espeakng_loader.get_data_path()))
+        """The folder whose ``espeak-ng-data`` the library reads."""
         self.sample_rate = int(self.lib.espeak_Initialize(
-            _AUDIO_OUTPUT_SYNCHRONOUS, 0, str(data_dir).encode(), 0))
+            _AUDIO_OUTPUT_SYNCHRONOUS, 0, str(self.root).encode(), 0))
         if self.sample_rate <= 0:
-            raise EngineUnavailable(f"espeak: initialization failed with data in {data_dir}")
+            raise EngineUnavailable(f"espeak: initialization failed with data in {self.root}")
         self.lib.espeak_Info.restype = ctypes.c_char_p
         self.version = (self.lib.espeak_Info(None) or b"unknown").decode()
         self.lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_VoiceStruct))
@@ -137,11 +140,12 @@ class _Library:
         self.lib.espeak_SetSynthCallback(self._callback)
 
     @classmethod
-    def get(cls) -> _Library:
-        """The process-wide library, loaded on first use."""
+    def get(cls, root: Path | None = None) -> _Library:
+        """The process-wide library, loaded on first use (with the data in *root*, when given,
+        else in a new overlay)."""
         with cls._guard:
             if cls._instance is None:
-                cls._instance = cls()
+                cls._instance = cls(root)
             return cls._instance
 
     def _on_audio(self, wav: Any, count: int, events: Any) -> int:
@@ -198,9 +202,17 @@ class EspeakEngine:
     """espeak-ng through ctypes; always available offline."""
 
     name = "espeak"
+    runs_locally = True
+    concurrency = cpu_count()
+    """Requests in parallel: one worker process per CPU."""
 
-    def __init__(self, **_options: Any) -> None:
-        self._lib = _Library.get()
+    def __init__(self, data_root: str | None = None, **_options: Any) -> None:
+        self._lib = _Library.get(Path(data_root) if data_root else None)
+
+    def worker_options(self) -> dict[str, Any]:
+        """Options for the copy in a worker process: read this process's data overlay rather
+        than make another (that takes 30-100 ms; this process removes it when it exits)."""
+        return {"data_root": str(self._lib.root)}
 
     def version(self) -> str:
         """``espeak-ng <library version>``."""
@@ -222,7 +234,7 @@ class EspeakEngine:
         return self._lib.list_voices()
 
     async def synthesize(self, request: Request) -> Clip:
-        """Speak *request* in a worker thread."""
+        """Speak *request* in a thread (builds call :meth:`synthesize_sync` in worker processes)."""
         return await asyncio.to_thread(self.synthesize_sync, request)
 
     def synthesize_sync(self, request: Request) -> Clip:

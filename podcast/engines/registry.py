@@ -17,21 +17,26 @@ from podcast.errors import EngineUnavailable
 GROUP = "podcast.engines"
 
 Factory = Callable[..., Engine]
+_Key = tuple[str, tuple[tuple[str, Any], ...]]
 
 _registered: dict[str, Factory] = {}
-_instances: dict[tuple[str, tuple[tuple[str, Any], ...]], Engine] = {}
+_instances: dict[_Key, tuple[Engine, Factory]] = {}
+"""Engines made by :func:`get`, with the factory that made each."""
 
 
 def register(name: str, factory: Factory) -> None:
     """Make *factory* available as engine *name* (replaces an earlier registration)."""
     _registered[name] = factory
-    for key in [k for k in _instances if k[0] == name]:
-        del _instances[key]
+    _forget(name)
 
 
 def unregister(name: str) -> None:
     """Forget an engine registered with :func:`register`."""
     _registered.pop(name, None)
+    _forget(name)
+
+
+def _forget(name: str) -> None:
     for key in [k for k in _instances if k[0] == name]:
         del _instances[key]
 
@@ -52,7 +57,7 @@ def get(name: str, **options: Any) -> Engine:
     """
     key = (name, tuple(sorted(options.items())))
     if key in _instances:
-        return _instances[key]
+        return _instances[key][0]
     factory = _registered.get(name)
     if factory is None:
         ep = _entry_points().get(name)
@@ -64,5 +69,14 @@ def get(name: str, **options: Any) -> Engine:
         except Exception as exc:  # an engine whose module cannot import is unavailable
             raise EngineUnavailable(f"engine {name!r} cannot be loaded: {exc}") from exc
     engine = factory(**options)
-    _instances[key] = engine
+    _instances[key] = (engine, factory)
     return engine
+
+
+def origin(engine: Engine) -> tuple[Factory, dict[str, Any]] | None:
+    """The factory and options that made *engine* through :func:`get` (so that another process
+    can make its own copy), or None for an engine made some other way."""
+    for (_name, options), (made, factory) in _instances.items():
+        if made is engine:
+            return factory, dict(options)
+    return None
