@@ -6,25 +6,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mutagen.id3 import (
-    APIC,
-    CHAP,
-    COMM,
-    CTOC,
-    ID3,
-    TALB,
-    TCON,
-    TDRC,
-    TIT2,
-    TLAN,
-    TPE1,
-    WXXX,
-    CTOCFlags,
-)
-
-from podcast.assemble import Mix
-from podcast.script import Script
+if TYPE_CHECKING:  # chapters are planned before any audio exists; mutagen only tags the MP3
+    from podcast.assemble import Mix
+    from podcast.script import Script
 
 _NO_OFFSET = 0xFFFFFFFF
 _ISO639_2 = {"zh": "zho", "cmn": "zho", "yue": "yue", "en": "eng", "ja": "jpn", "de": "deu",
@@ -75,6 +61,22 @@ def iso639_2(language: str) -> str:
 
 def write_id3(path: Path, tags: Tags, chapters: list[Chapter]) -> None:
     """Write an ID3v2.4 tag with text frames, cover, CHAP frames and a top-level CTOC."""
+    from mutagen.id3 import (
+        APIC,
+        CHAP,
+        COMM,
+        CTOC,
+        ID3,
+        TALB,
+        TCON,
+        TDRC,
+        TIT2,
+        TLAN,
+        TPE1,
+        WXXX,
+        CTOCFlags,
+    )
+
     lang = iso639_2(tags.language)
     id3 = ID3()
     id3.add(TIT2(encoding=3, text=[tags.title]))

@@ -176,8 +176,8 @@ def validate(
     """Report every problem of each issue (and its show) as FILE:LINE:COLUMN: FIELD: message."""
     from dataclasses import replace
 
-    from podcast.feed import feed_problems
     from podcast.project import check
+    from podcast.show import feed_problems
 
     failed = False
     for path in issues:

@@ -29,13 +29,12 @@ from podcast.build import MANIFEST_DIR, BuildOptions, output_dir, source_date_ep
 from podcast.catalog import issue_files
 from podcast.errors import InputError, Problem
 from podcast.project import Project, check
-from podcast.show import Show
+from podcast.show import Show, feed_problems
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 _PODCAST_GUID_NS = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")  # from the namespace spec
 _EPISODE_NS = uuid.UUID("5b8d2c5e-3f0a-4b7e-9c55-7f3f5f0d8a11")  # ours: episode GUIDs
-REQUIRED = ("title", "description", "author", "email")
 
 
 class Podcast2(BaseExtension):  # type: ignore[misc]
@@ -97,13 +96,6 @@ class Episode:
 def episode_guid(show_dir: Path, stem: str) -> str:
     """A GUID that depends only on the show folder's name and the issue file's stem."""
     return str(uuid.uuid5(_EPISODE_NS, f"{show_dir.resolve().name}/{stem}"))
-
-
-def feed_problems(show: Show, show_dir: Path) -> list[Problem]:
-    """Show settings the feed needs but the show does not give."""
-    file = show.file or show_dir / "show.yaml"
-    missing = [key for key in REQUIRED if not getattr(show, key)]
-    return [Problem(file, 1, 1, key, "required for the feed: set it in show.yaml") for key in missing]
 
 
 def episodes(show_dir: Path, out: Path | None) -> tuple[Show | None, list[Episode], list[str]]:

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,11 +15,13 @@ from podcast.assemble import trim
 from podcast.atomic import atomic_path
 from podcast.build import BuildOptions, choose_engine, output_dir, policy_for
 from podcast.cache import ClipCache
-from podcast.engines.base import Samples
 from podcast.errors import InputError, PodcastError, Problem
 from podcast.project import load
 from podcast.report import Reporter, Silent
 from podcast.synthesize import plan, run
+
+if TYPE_CHECKING:
+    from podcast.engines.base import Samples
 
 PLAYERS = ("ffplay", "mpv", "afplay", "paplay", "aplay", "play", "mpg123", "cvlc")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from podcast.engines.base import Engine, Voice
-from podcast.errors import InputError
+from podcast.errors import InputError, Problem
 from podcast.schema import Reader
 from podcast.yamlio import Document, PathKey, field_name, load_document
 
@@ -165,6 +165,17 @@ class Show:
     def voice_spec(self, engine: str) -> VoiceSpec:
         """The show's voice settings for *engine* (defaults when it names none)."""
         return self.voices.get(engine, VoiceSpec())
+
+
+FEED_REQUIRED = ("title", "description", "author", "email")
+"""Show fields a feed cannot do without."""
+
+
+def feed_problems(show: Show, show_dir: Path) -> list[Problem]:
+    """Show settings the feed needs but the show does not give."""
+    file = show.file or show_dir / SHOW_FILE
+    missing = [key for key in FEED_REQUIRED if not getattr(show, key)]
+    return [Problem(file, 1, 1, key, "required for the feed: set it in show.yaml") for key in missing]
 
 
 def find_show(issue_file: Path) -> Path | None:

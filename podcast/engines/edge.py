@@ -5,7 +5,8 @@ The service's websocket URL can be replaced (``PODCAST_EDGE_ENDPOINT`` or the sh
 the voice list from the same host. Failures are classified: :class:`TransientEngineError`
 for what a retry may fix (refused or dropped connections, HTTP 403/429/5xx at the handshake,
 no audio, timeouts), :class:`EngineError` for the rest. Retries themselves are the
-synthesis stage's job.
+synthesis stage's job. edge-tts, aiohttp and numpy are imported when first needed, so that
+checking a show (``podcast validate``) does not load them.
 """
 
 from __future__ import annotations
@@ -18,15 +19,6 @@ from importlib import metadata
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import aiohttp
-import edge_tts
-import edge_tts.communicate
-import edge_tts.constants
-import edge_tts.exceptions
-import edge_tts.voices
-import numpy as np
-
-from podcast.audio import decode_bytes
 from podcast.engines.base import Clip, Request, VoiceInfo
 from podcast.errors import EngineError, EngineUnavailable, TransientEngineError
 
@@ -51,6 +43,8 @@ def library_version() -> str:
 
 def voices_url_for(endpoint: str) -> str:
     """The voice-list URL on the same host as a websocket *endpoint*."""
+    import edge_tts.constants
+
     parts = urlsplit(endpoint)
     scheme = "https" if parts.scheme == "wss" else "http"
     token = edge_tts.constants.TRUSTED_CLIENT_TOKEN
@@ -96,6 +90,10 @@ class EdgeEngine:
     # -- where to talk to -------------------------------------------------------------
     def _point_library(self) -> None:
         """Aim edge-tts at our endpoint (the library reads these module constants per call)."""
+        import edge_tts.communicate
+        import edge_tts.constants
+        import edge_tts.voices
+
         endpoint = self.endpoint
         if endpoint:
             wss = endpoint if "?" in endpoint else f"{endpoint}?"
@@ -159,6 +157,9 @@ class EdgeEngine:
         return list(self._voices or [])
 
     async def _fetch_voices(self) -> list[VoiceInfo]:
+        import aiohttp
+        import edge_tts
+
         self._point_library()
         try:
             raw = await edge_tts.list_voices()
@@ -171,6 +172,13 @@ class EdgeEngine:
 
     async def synthesize(self, request: Request) -> Clip:
         """Speak *request*; raises TransientEngineError for failures worth retrying."""
+        import aiohttp
+        import edge_tts
+        import edge_tts.exceptions
+        import numpy as np
+
+        from podcast.audio import decode_bytes
+
         self._point_library()
         voice = request.voice
         communicate = edge_tts.Communicate(
@@ -209,6 +217,8 @@ class EdgeEngine:
 
 
 def _describe(exc: BaseException) -> str:
+    import aiohttp
+
     if isinstance(exc, aiohttp.ClientConnectorError):
         err = exc.os_error
         if isinstance(err, socket.gaierror):

@@ -20,13 +20,12 @@ from __future__ import annotations
 import asyncio
 import atexit
 import ctypes
+import functools
 import shutil
 import tempfile
 import threading
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from podcast.engines.base import Clip, Request, VoiceInfo
 from podcast.engines.workers import cpu_count
@@ -198,6 +197,34 @@ class _Library:
             return out
 
 
+@functools.cache
+def known_voices() -> tuple[frozenset[str], frozenset[str]]:
+    """Names of the bundled voices as files say them (file name, path under ``lang/``, display
+    name), and the variant names; read from the data folder without loading the library."""
+    try:
+        import espeakng_loader
+
+        data = Path(espeakng_loader.get_data_path())
+        names: set[str] = set()
+        for file in (data / "lang").rglob("*"):
+            if not file.is_file():
+                continue
+            names |= {file.name, file.relative_to(data / "lang").as_posix()}
+            for line in file.read_text(encoding="utf-8", errors="replace").splitlines():
+                key, _, value = line.partition(" ")
+                if key == "name":
+                    names.add(value.split("//")[0].strip())
+        variants = frozenset(f.name for f in (data / "voices" / "!v").iterdir())
+    except (ImportError, OSError):
+        return frozenset(), frozenset()
+    return frozenset(names), variants
+
+
+def _known(voice: str) -> bool:
+    base, _, variant = voice.partition("+")
+    return base in known_voices()[0] and (not variant or variant in known_voices()[1])
+
+
 class EspeakEngine:
     """espeak-ng through ctypes; always available offline."""
 
@@ -207,7 +234,20 @@ class EspeakEngine:
     """Requests in parallel: one worker process per CPU."""
 
     def __init__(self, data_root: str | None = None, **_options: Any) -> None:
-        self._lib = _Library.get(Path(data_root) if data_root else None)
+        self._data_root = Path(data_root) if data_root else None
+
+    @property
+    def _lib(self) -> _Library:
+        """The library, loaded on first use: checking a show's voices does not need it."""
+        return _Library.get(self._data_root)
+
+    def probe(self) -> str | None:
+        """Why the library cannot be used here, or None when it loads."""
+        try:
+            _ = self._lib
+        except EngineUnavailable as exc:
+            return str(exc)
+        return None
 
     def worker_options(self) -> dict[str, Any]:
         """Options for the copy in a worker process: read this process's data overlay rather
@@ -224,7 +264,11 @@ class EspeakEngine:
         return _DEFAULT_VOICES.get(primary, primary)
 
     def check_voice(self, voice: str) -> str | None:
-        """Reject voices the bundled data does not have."""
+        """Reject voices the bundled data does not have: a voice file's name, path or display
+        name (with a variant file after ``+``) passes without loading the library; anything
+        else is put to the library itself."""
+        if _known(voice):
+            return None
         with self._lib.lock:
             ok = self._lib.set_voice(espeak_voice(voice))
         return None if ok else f"espeak has no voice {voice!r} (see `podcast voices --engine espeak`)"
@@ -243,6 +287,8 @@ class EspeakEngine:
         rate = max(80, min(450, round(175 * (1 + voice.rate_pct / 100))))
         pitch = max(0, min(100, 50 + voice.pitch_hz))
         volume = max(0, min(200, 100 + voice.volume_pct))
+        import numpy as np
+
         pcm, marks = self._lib.synthesize(request.sentences, voice.name, rate, pitch, volume)
         samples = np.frombuffer(pcm, dtype=np.int16).copy()
         if samples.size == 0:

@@ -22,16 +22,19 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 import imageio_ffmpeg
 import numpy as np
 from aiohttp import WSMsgType, web
 
-from podcast.engines.base import Request, Samples, Voice
+from podcast.engines.base import Request, Voice
 from podcast.engines.espeak import EspeakEngine
 from podcast.errors import EngineError
+
+if TYPE_CHECKING:
+    from podcast.engines.base import Samples
 
 TRUSTED_CLIENT_TOKEN = "6A5AA1D4EAFF4E9FB37E23D68491D6F4"
 WS_PATH = "/consumer/speech/synthesize/readaloud/edge/v1"

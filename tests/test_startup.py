@@ -1,0 +1,34 @@
+"""Startup stays light: `podcast --help` and `podcast validate` load no audio or TTS library."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, SAMPLE
+
+HEAVY = ("numpy", "edge_tts", "aiohttp", "mutagen", "imageio_ffmpeg", "feedgen", "lxml",
+         "podcast.audio", "podcast.assemble", "podcast.build")
+_PROBE = """
+import json, sys
+from podcast.cli import app
+sys.argv = ["podcast", *sys.argv[1:]]
+try:
+    app()
+except SystemExit:
+    pass
+maps = open("/proc/self/maps").read()
+print(json.dumps({"modules": sorted(sys.modules), "libespeak": "libespeak" in maps}))
+"""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["validate", str(SAMPLE)]])
+def test_startup_loads_no_audio_or_speech_library(args: list[str]) -> None:
+    done = subprocess.run([sys.executable, "-c", _PROBE, *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, check=True)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert [m for m in HEAVY if m in report["modules"]] == []
+    assert not report["libespeak"]
