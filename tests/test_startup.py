@@ -25,10 +25,25 @@ print(json.dumps({"modules": sorted(sys.modules), "libespeak": "libespeak" in ma
 """
 
 
-@pytest.mark.parametrize("args", [["--help"], ["validate", str(SAMPLE)]])
+ENGLISH = ROOT / "tests" / "corpus" / "good" / "bom-crlf" / "issue.yaml"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["validate", str(SAMPLE)], ["validate", str(ENGLISH)]])
 def test_startup_loads_no_audio_or_speech_library(args: list[str]) -> None:
     done = subprocess.run([sys.executable, "-c", _PROBE, *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=60, check=True)
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert [m for m in HEAVY if m in report["modules"]] == []
     assert not report["libespeak"]
+
+
+def test_voices_passed_without_the_library_are_voices_the_library_has() -> None:
+    """The offline voice check (data files only) never accepts what espeak itself refuses."""
+    from podcast.engines.espeak import _Library, espeak_voice, known_voices
+
+    names, variants = known_voices()
+    assert {"cmn", "en-us", "sit/cmn", "gmw/en-us"} <= names and "f3" in variants
+    library = _Library.get()
+    refused = [name for name in [*sorted(names), "cmn+f3", "en-US+klatt", "SIT/CMN"]
+               if not library.set_voice(espeak_voice(name))]
+    assert refused == []

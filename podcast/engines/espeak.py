@@ -199,22 +199,16 @@ class _Library:
 
 @functools.cache
 def known_voices() -> tuple[frozenset[str], frozenset[str]]:
-    """Names of the bundled voices as files say them (file name, path under ``lang/``, display
-    name), and the variant names; read from the data folder without loading the library."""
+    """The bundled voices' file names and paths under ``lang/`` (lowercase, as the library
+    matches them), and the variant names; read from the data folder without loading the
+    library."""
     try:
         import espeakng_loader
 
-        data = Path(espeakng_loader.get_data_path())
-        names: set[str] = set()
-        for file in (data / "lang").rglob("*"):
-            if not file.is_file():
-                continue
-            names |= {file.name, file.relative_to(data / "lang").as_posix()}
-            for line in file.read_text(encoding="utf-8", errors="replace").splitlines():
-                key, _, value = line.partition(" ")
-                if key == "name":
-                    names.add(value.split("//")[0].strip())
-        variants = frozenset(f.name for f in (data / "voices" / "!v").iterdir())
+        lang = Path(espeakng_loader.get_data_path()) / "lang"
+        names = {name.lower() for file in lang.rglob("*") if file.is_file()
+                 for name in (file.name, file.relative_to(lang).as_posix())}
+        variants = frozenset(f.name for f in (lang.parent / "voices" / "!v").iterdir())
     except (ImportError, OSError):
         return frozenset(), frozenset()
     return frozenset(names), variants
@@ -222,7 +216,8 @@ def known_voices() -> tuple[frozenset[str], frozenset[str]]:
 
 def _known(voice: str) -> bool:
     base, _, variant = voice.partition("+")
-    return base in known_voices()[0] and (not variant or variant in known_voices()[1])
+    names, variants = known_voices()
+    return base.lower() in names and (not variant or variant in variants)
 
 
 class EspeakEngine:
@@ -264,9 +259,9 @@ class EspeakEngine:
         return _DEFAULT_VOICES.get(primary, primary)
 
     def check_voice(self, voice: str) -> str | None:
-        """Reject voices the bundled data does not have: a voice file's name, path or display
-        name (with a variant file after ``+``) passes without loading the library; anything
-        else is put to the library itself."""
+        """Reject voices the bundled data does not have: a voice file's name or path (with a
+        variant file after ``+``) passes without loading the library; anything else (a
+        display name, a language) is put to the library itself."""
         if _known(voice):
             return None
         with self._lib.lock:
