@@ -13,6 +13,8 @@ if TYPE_CHECKING:  # chapters are planned before any audio exists; mutagen only 
     from podcast.script import Script
 
 _NO_OFFSET = 0xFFFFFFFF
+MAX_TOC_ENTRIES = 255
+"""Entries one CTOC frame can list (ID3v2 chapters: an 8-bit count)."""
 _ISO639_2 = {"zh": "zho", "cmn": "zho", "yue": "yue", "en": "eng", "ja": "jpn", "de": "deu",
              "fr": "fra", "es": "spa", "it": "ita", "pt": "por", "ru": "rus", "ko": "kor"}
 
@@ -98,9 +100,15 @@ def write_id3(path: Path, tags: Tags, chapters: list[Chapter]) -> None:
         id3.add(CHAP(element_id=ch.id, start_time=round(ch.start_s * 1000),
                      end_time=round(ch.end_s * 1000), start_offset=_NO_OFFSET,
                      end_offset=_NO_OFFSET, sub_frames=sub))
+    ids = [ch.id for ch in chapters]
+    if len(ids) > MAX_TOC_ENTRIES:  # a CTOC counts its entries in one byte: nest ordered parts
+        parts = [ids[i:i + MAX_TOC_ENTRIES] for i in range(0, len(ids), MAX_TOC_ENTRIES)]
+        ids = [f"toc-{n}" for n in range(1, len(parts) + 1)]
+        for part_id, part in zip(ids, parts, strict=True):
+            id3.add(CTOC(element_id=part_id, flags=CTOCFlags.ORDERED, child_element_ids=part,
+                         sub_frames=[]))
     id3.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-                 child_element_ids=[ch.id for ch in chapters],
-                 sub_frames=[TIT2(encoding=3, text=[tags.title])]))
+                 child_element_ids=ids, sub_frames=[TIT2(encoding=3, text=[tags.title])]))
     id3.save(str(path), v2_version=4, padding=lambda _info: 0)
 
 

@@ -102,3 +102,29 @@ def test_espeak_clips_do_not_depend_on_what_was_said_before() -> None:
     for other in ("Something else, of another length entirely.", "大家好，这里是周报。", "Hi."):
         engine.synthesize_sync(Request((other,), Voice("cmn" if other[0] > "~" else "en-us"), "en-US"))
         assert np.array_equal(engine.synthesize_sync(request).samples, first)
+
+
+def test_more_chapters_than_one_table_of_contents_can_list(tmp_path: Path) -> None:
+    """A CTOC frame counts its entries in one byte: 300 chapters go into nested ordered parts,
+    and reading the tables in order gives every chapter in order."""
+    from mutagen.id3 import ID3
+
+    from podcast import audio
+    from podcast.chapters import Chapter, Tags, write_id3
+
+    mp3 = tmp_path / "long.mp3"
+    audio.encode_mp3(np.zeros((44100, 1), dtype=np.float32), 44100, mp3, bitrate="64k", gain_db=0,
+                     ceiling_db=-1)
+    chapters = [Chapter(f"ch-{i}", f"Chapter {i}", float(i), float(i + 1), None) for i in range(300)]
+    write_id3(mp3, Tags(title="Long", album="Long", artist="", date="2024-01-01", language="en",
+                        description="", cover=None), chapters)
+    tags = ID3(mp3)
+    tables = {frame.element_id: frame for frame in tags.getall("CTOC")}
+
+    def walk(element: str) -> list[str]:
+        table = tables.get(element)
+        return [leaf for child in table.child_element_ids for leaf in walk(child)] if table else [element]
+
+    assert walk("toc") == [c.id for c in chapters]
+    assert len(tags.getall("CHAP")) == 300
+    assert all(len(t.child_element_ids) <= 255 for t in tables.values())
