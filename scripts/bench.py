@@ -1,7 +1,7 @@
 """Benchmark the producer on this machine and write ``docs/benchmarks.md`` (issue 9, "Fast at any length").
 
     pip install -e ".[dev,bench]"
-    python scripts/bench.py                  # full run (about 50 minutes on 2 CPUs)
+    python scripts/bench.py                  # full run (about 40 minutes on 2 CPUs)
     python scripts/bench.py --quick          # smoke run: 1 repeat, short episodes, not written to docs/
 
 Every case runs ``--repeat`` times (default 3) and the medians are reported, with the range.
@@ -111,11 +111,13 @@ print(json.dumps({"modules": sorted(sys.modules), "libespeak": "libespeak" in ma
 
 @dataclass(frozen=True)
 class Measured:
-    """One subprocess run: wall time, peak RSS of its largest process, its stdout."""
+    """One subprocess run: wall time, peak RSS of its largest process, CPU time of its whole tree
+    (user + system), its stdout."""
 
     seconds: float
     peak_mb: float
     stdout: str
+    cpu_s: float = 0.0
 
 
 def _rss_mb(maxrss: int) -> float:
@@ -132,7 +134,7 @@ _, status, usage = os.wait4(pid, 0)
 elapsed = time.perf_counter() - started
 code = os.waitstatus_to_exitcode(status)
 with open(result, "w") as f:
-    f.write(f"{elapsed!r} {usage.ru_maxrss}")
+    f.write(f"{elapsed!r} {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime!r}")
 sys.exit(code if code >= 0 else 128 - code)
 """
 """Runs a command and reports its wall time and ``ru_maxrss``. A child's ``ru_maxrss`` starts at the
@@ -152,8 +154,8 @@ def run_measured(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Pat
             stderr = proc.stderr.decode("utf-8", errors="replace")
             tail = "\n".join(stderr.strip().splitlines()[-15:])
             raise RuntimeError(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{tail}")
-        seconds, maxrss = result.read_text().split()
-    return Measured(float(seconds), _rss_mb(int(maxrss)), stdout)
+        seconds, maxrss, cpu = result.read_text().split()
+    return Measured(float(seconds), _rss_mb(int(maxrss)), stdout, float(cpu))
 
 
 def podcast_cmd(*args: str) -> list[str]:
@@ -198,11 +200,18 @@ class Series:
 
     seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     peak_mb: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    cpu_s: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
     def add(self, case: str, m: Measured) -> None:
         """Record one run of *case*."""
         self.seconds[case].append(m.seconds)
         self.peak_mb[case].append(m.peak_mb)
+        self.cpu_s[case].append(m.cpu_s)
+
+    def cpu(self, case: str) -> float | None:
+        """Median CPU seconds of *case*."""
+        values = self.cpu_s.get(case)
+        return statistics.median(values) if values else None
 
     def median(self, case: str) -> float | None:
         """Median seconds of *case*, or None when it did not run."""
@@ -223,6 +232,11 @@ def fmt_s(values: Sequence[float] | None) -> str:
     if len(values) == 1:
         return f"{med:.2f}"
     return f"{med:.2f} ({min(values):.2f}–{max(values):.2f})"
+
+
+def fmt_cpu(value: float | None) -> str:
+    """CPU seconds, or a dash."""
+    return "—" if value is None else f"{value:.1f}"
 
 
 def fmt_mb(value: float | None) -> str:
@@ -761,14 +775,18 @@ def child_naive(keys_file: Path, out: Path) -> dict[str, float]:
     return {"join_s": joined - started, "export_s": done - joined, "peak_mb": self_peak_mb()}
 
 
+def cpu_now() -> tuple[float, float]:
+    """CPU seconds (user + system) used so far by this process and by its finished children."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+
 class StageClock:
-    """Times of the pipeline's stages and of the ffmpeg work inside them."""
+    """Wall and CPU times of the pipeline's stages and of the ffmpeg work inside them."""
 
     def __init__(self) -> None:
-        self.seconds: dict[str, float] = defaultdict(float)
-        self.calls: dict[str, int] = defaultdict(int)
-        self.peaks: dict[str, float] = {}
-        self.order: list[str] = []
+        self.stages: list[dict[str, Any]] = []
+        self.parts: dict[str, dict[str, Any]] = {}
         self.excerpt = False
         self.peak_reset = reset_peak()
 
@@ -776,28 +794,29 @@ class StageClock:
     def stage(self, name: str) -> Iterator[None]:
         """Time a top-level stage and record the peak RSS during it."""
         self.peak_reset = reset_peak()
-        started = time.perf_counter()
+        started, (py, ff) = time.perf_counter(), cpu_now()
         try:
             yield
         finally:
-            self.seconds[name] += time.perf_counter() - started
-            self.calls[name] += 1
-            self.peaks[name] = self_peak_mb()
-            if name not in self.order:
-                self.order.append(name)
+            py2, ff2 = cpu_now()
+            self.stages.append({"name": name, "s": time.perf_counter() - started, "peak": self_peak_mb(),
+                                "py_cpu": py2 - py, "ff_cpu": ff2 - ff})
 
     def wrap(self, owner: Any, attr: str, label: Callable[[], str]) -> None:
         """Replace ``owner.attr`` (in this process only) by a timed call of the original."""
         original = getattr(owner, attr)
 
         def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
+            started, (py, ff) = time.perf_counter(), cpu_now()
             try:
                 return original(*args, **kwargs)
             finally:
-                name = label()
-                self.seconds[name] += time.perf_counter() - started
-                self.calls[name] += 1
+                py2, ff2 = cpu_now()
+                part = self.parts.setdefault(label(), {"s": 0.0, "calls": 0, "py_cpu": 0.0, "ff_cpu": 0.0})
+                part["s"] += time.perf_counter() - started
+                part["calls"] += 1
+                part["py_cpu"] += py2 - py
+                part["ff_cpu"] += ff2 - ff
 
         setattr(owner, attr, timed)
 
@@ -865,9 +884,9 @@ def child_stages(issue: Path, cache_dir: Path, out: Path, whatif: bool) -> dict[
         render_notes(project.issue, project.show, project.script.language, chapters, episode.duration_s)
         hashlib.sha256(mp3.read_bytes()).hexdigest()
     data: dict[str, Any] = {
-        "stages": [[name, clock.seconds[name], clock.peaks[name]] for name in clock.order],
-        "parts": {k: [v, clock.calls[k]] for k, v in clock.seconds.items() if k not in clock.order},
-        "peak_mb": max(clock.peaks.values()) if clock.peak_reset else self_peak_mb(),
+        "stages": clock.stages,
+        "parts": clock.parts,
+        "peak_mb": max(st["peak"] for st in clock.stages) if clock.peak_reset else self_peak_mb(),
         "per_stage_peaks": clock.peak_reset,
         "duration_s": episode.duration_s,
         "mix_mb": episode.samples.nbytes / 2**20,
@@ -880,7 +899,7 @@ def child_stages(issue: Path, cache_dir: Path, out: Path, whatif: bool) -> dict[
     return data
 
 
-def whatifs(samples: Any, rate: int, mp3: Path, true_peak_db: float) -> list[tuple[str, str, float, float]]:
+def whatifs(samples: Any, rate: int, mp3: Path, true_peak_db: float) -> list[dict[str, Any]]:
     """Timings of alternative ffmpeg work on the same mix (what each piece of the encode costs)."""
     import numpy as np
 
@@ -892,15 +911,15 @@ def whatifs(samples: Any, rate: int, mp3: Path, true_peak_db: float) -> list[tup
     limit = min(1.0, max(0.0625, 10 ** ((true_peak_db - 1.0) / 20)))
     limiter = f"alimiter=limit={limit:.5f}:attack=2:release=80:level=false:latency=true"
     oversampled = f"volume=0dB,aresample={rate * 4},{limiter},aresample={rate}"
-    out: list[tuple[str, str, float, float]] = []
+    out: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as folder:
         target = str(Path(folder) / "x.mp3")
         lame = ["-c:a", "libmp3lame", "-b:a", "128k", "-ar", str(rate), "-f", "mp3", "-y", target]
-        started = time.perf_counter()
+        started, (py, _) = time.perf_counter(), cpu_now()
         raw = samples.astype("<f4").tobytes()
-        out.append(("serialize",
-                    "Python: `samples.astype('<f4').tobytes()` (before every ffmpeg call on the mix)",
-                    time.perf_counter() - started, float("nan")))
+        out.append({"key": "serialize",
+                    "label": "Python: `samples.astype('<f4').tobytes()` (before each ffmpeg call on the mix)",
+                    "s": time.perf_counter() - started, "cpu": cpu_now()[0] - py, "peak": None})
         runs: list[tuple[str, str, list[str], bytes | None]] = [
             ("pipe", "ffmpeg: read the f32le mix from a pipe, discard (`-f null`)",
              [*f32, "-f", "null", "-"], raw),
@@ -928,7 +947,7 @@ def whatifs(samples: Any, rate: int, mp3: Path, true_peak_db: float) -> list[tup
         base = [audio.ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error"]
         for key, label, args, data in runs:
             m = run_measured([*base, *args], data=data)
-            out.append((key, label, m.seconds, m.peak_mb))
+            out.append({"key": key, "label": label, "s": m.seconds, "cpu": m.cpu_s, "peak": m.peak_mb})
     return out
 
 
@@ -1140,6 +1159,8 @@ def render_assembly(asm: AssemblyResults) -> list[str]:
              f"PCM (read with `ClipCache.get`), `episode = episode + silence({GAP_MS} ms) + clip`, then "
              "`episode.export(mp3, bitrate='128k', parameters=['-ar', '44100', '-ac', '2'])` (pydub's "
              "converter pointed at imageio-ffmpeg's ffmpeg). No music, no loudness, no chapters.",
+             "- **CPU**: user + system time of the case's whole process tree (on 2 CPUs it can reach twice "
+             "the wall time).",
              "- **peak RSS**: `ru_maxrss` of the case's process tree (`wait4`), i.e. of its largest single "
              "process: the Python process or one of its ffmpeg children. Each case is started from a "
              "small launcher interpreter, because a child's `ru_maxrss` starts at the size of the process "
@@ -1148,8 +1169,8 @@ def render_assembly(asm: AssemblyResults) -> list[str]:
         lines += [f"The naive loop was capped at {asm.naive_cap} minutes (`--naive-max-minutes`); longer "
                   "lengths show an *extrapolated* time, marked with *.", ""]
     lines += ["| minutes | clips / segments | episode | pipeline s | floor s | naive s | pipeline / floor | "
-              "naive / pipeline | peak MB pipeline | peak MB floor | peak MB naive |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+              "naive / pipeline | CPU s pipeline / floor / naive | peak MB pipeline / floor / naive |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     s = asm.series
     for ep in asm.episodes:
         m = ep.minutes
@@ -1163,8 +1184,10 @@ def render_assembly(asm: AssemblyResults) -> list[str]:
                      f"{fmt_s(s.seconds.get(f'pipeline/{m}'))} | {fmt_s(s.seconds.get(f'floor/{m}'))} | "
                      f"{naive_txt} | {'—' if r1 is None else f'{r1:.2f}x'} | "
                      f"{'—' if r2 is None else f'{r2:.1f}x'}{'*' if label else ''} | "
-                     f"{fmt_mb(s.peak(f'pipeline/{m}'))} | {fmt_mb(s.peak(f'floor/{m}'))} | "
-                     f"{fmt_mb(s.peak(f'naive/{m}'))} |")
+                     + " / ".join(fmt_cpu(s.cpu(f"{case}/{m}")) for case in ("pipeline", "floor", "naive"))
+                     + " | "
+                     + " / ".join(fmt_mb(s.peak(f"{case}/{m}")) for case in ("pipeline", "floor", "naive"))
+                     + " |")
     labels = {m: naive_estimate(asm, m)[1] for m in (ep.minutes for ep in asm.episodes)}
     notes = sorted({v for v in labels.values() if v})
     lines += [""] + [f"\\* naive time {n}." for n in notes] + ([""] if notes else [])
@@ -1181,14 +1204,32 @@ def render_assembly(asm: AssemblyResults) -> list[str]:
 
 def aggregate_stages(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Of repeated stage-breakdown runs of one length, the one with the median total (so that its
-    stages and their parts add up)."""
-    totals = [sum(sec for _, sec, _ in r["stages"]) for r in runs]
+    stages and their parts add up); the what-if timings as medians over the runs that have them."""
+    totals = [sum(st["s"] for st in r["stages"]) for r in runs]
     middle = sorted(range(len(runs)), key=lambda i: totals[i])[(len(runs) - 1) // 2]
     chosen = runs[middle]
-    whatif = next((r["whatif"] for r in runs if "whatif" in r), None)
-    return {**chosen, "stages_by_name": {n: sec for n, sec, _ in chosen["stages"]},
-            "parts": {k: tuple(v) for k, v in chosen["parts"].items()}, "runs": len(runs),
-            "totals": totals, **({"whatif": whatif} if whatif else {})}
+    out = {**chosen, "runs": len(runs), "total": totals[middle]}
+    with_whatif = [r["whatif"] for r in runs if "whatif" in r]
+    if with_whatif:
+        rows = []
+        for i, row in enumerate(with_whatif[0]):
+            values = [w[i] for w in with_whatif]
+            peaks = [v["peak"] for v in values if v["peak"] is not None]
+            rows.append({**row, "s": statistics.median(v["s"] for v in values),
+                         "cpu": statistics.median(v["cpu"] for v in values),
+                         "peak": statistics.median(peaks) if peaks else None})
+        out["whatif"], out["whatif_runs"] = rows, len(with_whatif)
+    return out
+
+
+PARTS_OF = {"mix": ("mix:",),
+            "loudness + encode": ("loudness:", "excerpt:", "final encode", "measure the encoded")}
+"""Which timed calls belong to which stage (by the start of their names)."""
+
+
+def _parts_of(stage: str, parts: dict[str, dict[str, Any]]) -> list[str]:
+    prefixes = next((pref for key, pref in PARTS_OF.items() if stage.startswith(key)), ())
+    return [p for p in parts if prefixes and p.startswith(prefixes)]
 
 
 def render_stages(res: AssemblyResults) -> list[str]:
@@ -1198,94 +1239,109 @@ def render_stages(res: AssemblyResults) -> list[str]:
     stages = {m: aggregate_stages(runs) for m, runs in res.stages.items()}
     lengths = sorted(stages)
     longest = lengths[-1]
-    lines = ["## Where the time goes", "",
-             f"Per length, the run with the median total of {stages[longest]['runs']} run(s) of a child "
-             "process that calls the build's stage functions itself, in "
-             "`podcast.build._build`'s order (load + plan + fingerprint, `synthesize.run` serving every "
-             "clip from the cache, `assemble.mix`, `loudness.encode_normalized`, `chapters.write_id3`, "
-             "then the text outputs). The ffmpeg helpers are wrapped with timers in that process only "
-             "(`podcast/` is not modified) to split the mix and the loudness/encode stage. "
-             "Not included: interpreter start and imports, the episode lock, staging and fsync of the "
-             "outputs (the CLI total minus the sum of the stages, last row).", "",
-             "| stage | " + " | ".join(f"{m} min s" for m in lengths) + f" | share at {longest} min | "
-             f"peak RSS during stage at {longest} min (MB) |",
-             "|---|" + "---|" * len(lengths) + "---|---|"]
     top = stages[longest]
-    total_long = sum(sec for _, sec, _ in top["stages"])
-    parts_by_prefix: dict[str, tuple[str, ...]] = {
-        "mix": ("mix:",),
-        "loudness + encode": ("loudness:", "excerpt:", "final encode", "measure the encoded"),
-    }
-    for name, sec, peak in top["stages"]:
-        row = [stages[m]["stages_by_name"].get(name, 0.0) for m in lengths]
-        lines.append(f"| **{name}** | " + " | ".join(f"{v:.2f}" for v in row) +
-                     f" | {100 * sec / total_long:.0f}% | {peak:,.0f} |")
-        prefixes: tuple[str, ...] = ()
-        for key, pref in parts_by_prefix.items():
-            if name.startswith(key):
-                prefixes = pref
-        if prefixes:
-            sub = [p for p in top["parts"] if p.startswith(prefixes)]
-            for p in sub:
-                vals = [stages[m]["parts"].get(p, [0.0, 0])[0] for m in lengths]
-                calls = top["parts"][p][1]
-                lines.append(f"| &nbsp;&nbsp;↳ {p}{f' (×{calls})' if calls > 1 else ''} | " +
-                             " | ".join(f"{v:.2f}" for v in vals)
-                             + f" | {100 * vals[-1] / total_long:.0f}% | |")
-            rest = [stages[m]["stages_by_name"].get(name, 0.0) -
-                    sum(stages[m]["parts"].get(p, [0.0, 0])[0] for p in sub) for m in lengths]
-            lines.append("| &nbsp;&nbsp;↳ rest (numpy work, Python-side copies and pipes) | " +
-                         " | ".join(f"{v:.2f}" for v in rest) + f" | {100 * rest[-1] / total_long:.0f}% | |")
-    sums = [sum(sec for _, sec, _ in stages[m]["stages"]) for m in lengths]
-    lines.append("| **sum of the stages** | " + " | ".join(f"{v:.2f}" for v in sums) + " | 100% | |")
+    total = top["total"]
+    lines = ["## Where the time goes", "",
+             f"Per length, the run with the median total of {top['runs']} run(s) of a child process that "
+             "calls the build's stage functions itself, in `podcast.build._build`'s order (load + plan + "
+             "fingerprint, `synthesize.run` serving every clip from the cache, `assemble.mix`, "
+             "`loudness.encode_normalized`, `chapters.write_id3`, then the text outputs). The ffmpeg "
+             "helpers are wrapped with timers in that process only (`podcast/` is not modified) to split "
+             "the mix and the loudness/encode stage. CPU is user + system time of the Python process and "
+             "of its ffmpeg children (ffmpeg runs its filters and the encoder in separate threads, so its "
+             "CPU time can exceed the wall time). Not included: interpreter start and imports, the episode "
+             "lock, staging and fsync of the outputs (the CLI total minus the sum of the stages, last row).",
+             "",
+             "| stage | " + " | ".join(f"{m} min s" for m in lengths) + f" | share at {longest} min | "
+             f"CPU s at {longest} min (Python + ffmpeg) | peak RSS during stage at {longest} min (MB) |",
+             "|---|" + "---|" * len(lengths) + "---|---|---|"]
+
+    def by_name(m: int, name: str) -> dict[str, Any]:
+        return next((st for st in stages[m]["stages"] if st["name"] == name),
+                    {"s": 0.0, "py_cpu": 0.0, "ff_cpu": 0.0})
+
+    def part(m: int, name: str) -> dict[str, Any]:
+        none = {"s": 0.0, "calls": 0, "py_cpu": 0.0, "ff_cpu": 0.0}
+        got: dict[str, Any] = stages[m]["parts"].get(name, none)
+        return got
+
+    leaves: list[tuple[str, float]] = []
+    for st in top["stages"]:
+        name = st["name"]
+        lines.append(f"| **{name}** | " + " | ".join(f"{by_name(m, name)['s']:.2f}" for m in lengths) +
+                     f" | {100 * st['s'] / total:.0f}% | {st['py_cpu']:.1f} + {st['ff_cpu']:.1f} | "
+                     f"{st['peak']:,.0f} |")
+        sub = _parts_of(name, top["parts"])
+        for p in sub:
+            q = top["parts"][p]
+            calls = f" (×{q['calls']})" if q["calls"] > 1 else ""
+            lines.append(f"| &nbsp;&nbsp;↳ {p}{calls} | "
+                         + " | ".join(f"{part(m, p)['s']:.2f}" for m in lengths)
+                         + f" | {100 * q['s'] / total:.0f}% | {q['py_cpu']:.1f} + {q['ff_cpu']:.1f} | |")
+            leaves.append((p, q["s"]))
+        if sub:
+            rest = [by_name(m, name)["s"] - sum(part(m, p)["s"] for p in sub) for m in lengths]
+            py_rest = st["py_cpu"] - sum(top["parts"][p]["py_cpu"] for p in sub)
+            lines.append("| &nbsp;&nbsp;↳ rest (numpy work in Python) | " +
+                         " | ".join(f"{v:.2f}" for v in rest) +
+                         f" | {100 * rest[-1] / total:.0f}% | {py_rest:.1f} + 0.0 | |")
+            leaves.append((f"{name}: rest", rest[-1]))
+        else:
+            leaves.append((name, st["s"]))
+    sums = [stages[m]["total"] for m in lengths]
+    cpu_py = sum(st["py_cpu"] for st in top["stages"])
+    cpu_ff = sum(st["ff_cpu"] for st in top["stages"])
+    lines.append("| **sum of the stages** | " + " | ".join(f"{v:.2f}" for v in sums) +
+                 f" | 100% | {cpu_py:.1f} + {cpu_ff:.1f} | |")
     cli = [res.series.median(f"pipeline/{m}") for m in lengths]
     lines.append("| CLI build (median, above) minus the sum: startup, lock, staging, fsync (other runs, "
                  "so noise can make it negative) | " +
                  " | ".join("—" if c is None else f"{c - v:.2f}" for c, v in zip(cli, sums, strict=True)) +
-                 " | | |")
+                 " | | | |")
     lines.append("")
-    leaves: list[tuple[str, float]] = []
-    for name, sec, _ in top["stages"]:
-        sub = [(p, v[0]) for p, v in top["parts"].items()
-               if any(name.startswith(k) and p.startswith(pref) for k, pref in parts_by_prefix.items())]
-        leaves += sub or [(name, sec)]
-        if sub:
-            leaves.append((f"{name}: rest", sec - sum(v for _, v in sub)))
     leaves.sort(key=lambda item: -item[1])
     lines += [f"Largest items at {longest} min: " + "; ".join(
-        f"{name} {sec:.1f} s ({100 * sec / total_long:.0f}%)" for name, sec in leaves[:5]) + ".", ""]
-    mix_mb = top["mix_mb"]
+        f"{name} {sec:.1f} s ({100 * sec / total:.0f}%)" for name, sec in leaves[:5]) + ".", ""]
     lines += [f"At {longest} min the mixed episode is {top['duration_s'] / 60:.1f} minutes, a float32 "
-              f"array of {mix_mb:,.0f} MB; the stage process peaked at {top['peak_mb']:,.0f} MB; the MP3 is "
-              f"{top['mp3_mb']:.0f} MB. "
+              f"array of {top['mix_mb']:,.0f} MB; the stage process peaked at {top['peak_mb']:,.0f} MB; the "
+              f"MP3 is {top['mp3_mb']:.0f} MB. "
               + ("Peak RSS per stage is measured by resetting the peak (`/proc/self/clear_refs`) before "
                  "each stage." if top["per_stage_peaks"] else
                  "Per-stage peaks are cumulative (this system cannot reset the peak)."), ""]
     if "whatif" in top:
-        lines += [f"### What the encode's pieces cost ({longest}-minute mix, one run each)", "",
-                  "Alternative ffmpeg invocations on the same in-memory mix (the stage process, after the "
-                  "stages), to show what each part of `measure` / `encode_mp3` / `measure_file` costs. These "
-                  "are not what the pipeline runs, except where noted.", "",
-                  "| work | seconds | peak RSS of ffmpeg (MB) |", "|---|---|---|"]
-        lines += [f"| {label} | {sec:.2f} | {'—' if peak != peak else f'{peak:,.0f}'} |"
-                  for _, label, sec, peak in top["whatif"]]
-        w = {key: sec for key, _, sec, _ in top["whatif"]}
-        parts = top["parts"]
-        n_full = sum(parts[k][1] for k in parts if k.startswith(("loudness:", "final encode")))
-        lines += ["", "Read from the rows above:", "",
-                  f"- true-peak detection is {w['ebur_true'] - w['ebur_none']:.1f} s of the "
-                  f"{w['ebur_true']:.1f} s ebur128 measurement of the mix "
-                  f"(`peak=none`: {w['ebur_none']:.1f} s);",
-                  f"- the 4x-oversampled limiter adds {w['limit4x_lame'] - w['lame']:.1f} s to LAME's "
-                  f"{w['lame']:.1f} s (a limiter without oversampling adds "
-                  f"{w['limit1x_lame'] - w['lame']:.1f} s);",
-                  f"- decoding the MP3 is {w['decode_mp3']:.1f} s of the {w['measure_mp3']:.1f} s "
-                  "measurement of the encoded file;",
-                  f"- converting the mix to bytes for a pipe takes {w['serialize']:.2f} s and transient "
-                  f"copies of {top['mix_mb']:,.0f} MB (`astype` copies, then `tobytes` copies again); the "
-                  f"build does it {n_full} times on the full stereo mix (its measurement and each encode "
-                  "pass); shipping the bytes through a pipe to an ffmpeg that discards them takes "
-                  f"{w['pipe']:.1f} s.", ""]
+        lines += render_whatif(top, longest)
+    return lines
+
+
+def render_whatif(top: dict[str, Any], minutes: int) -> list[str]:
+    """The what-if table and what it shows."""
+    lines = [f"### What the encode's pieces cost ({minutes}-minute mix, median of {top['whatif_runs']} "
+             "run(s) each)", "",
+             "Alternative ffmpeg invocations on the same in-memory mix (in the stage process, after the "
+             "stages), to show what each part of `measure` / `encode_mp3` / `measure_file` costs. These are "
+             "not what the pipeline runs, except where noted.", "",
+             "| work | wall s | CPU s | peak RSS of ffmpeg (MB) |", "|---|---|---|---|"]
+    lines += [f"| {row['label']} | {row['s']:.2f} | {row['cpu']:.2f} | {fmt_mb(row['peak'])} |"
+              for row in top["whatif"]]
+    w = {row["key"]: row for row in top["whatif"]}
+    n_full = sum(q["calls"] for k, q in top["parts"].items() if k.startswith(("loudness:", "final encode")))
+    lame, lim4, lim1 = w["lame"], w["limit4x_lame"], w["limit1x_lame"]
+    lines += ["", "Read from the rows above:", "",
+              f"- true-peak detection is {w['ebur_true']['s'] - w['ebur_none']['s']:.1f} s of the "
+              f"{w['ebur_true']['s']:.1f} s ebur128 measurement of the mix (`peak=none`: "
+              f"{w['ebur_none']['s']:.1f} s);",
+              f"- LAME alone takes {lame['s']:.1f} s; with the 4x-oversampled limiter in front "
+              f"{lim4['s']:.1f} s wall but {lim4['cpu'] - lame['cpu']:.1f} CPU-s more (the filter runs in "
+              f"its own thread, on the second CPU); a limiter without oversampling: {lim1['s']:.1f} s wall, "
+              f"{lim1['cpu'] - lame['cpu']:+.1f} CPU-s; the oversampled limiter alone, without LAME: "
+              f"{w['limit4x_null']['s']:.1f} s;",
+              f"- decoding the MP3 is {w['decode_mp3']['s']:.1f} s of the {w['measure_mp3']['s']:.1f} s "
+              "measurement of the encoded file;",
+              f"- converting the mix to bytes for a pipe takes {w['serialize']['s']:.2f} s and transient "
+              f"copies of {top['mix_mb']:,.0f} MB each (`astype` copies, then `tobytes` copies again); the "
+              f"build does it {n_full} times on the full stereo mix (its measurement and each encode pass); "
+              "shipping the bytes through a pipe to an ffmpeg that discards them takes "
+              f"{w['pipe']['s']:.1f} s.", ""]
     return lines
 
 
@@ -1365,7 +1421,7 @@ def main() -> None:
             for i in range(args.repeat):
                 say(f"assembly: repetition {i + 1}/{args.repeat} ({', '.join(map(str, minutes))} min)")
                 bench_assembly_rep(asm, cache, tmp / "assembly", ffmpeg, stages="stages" not in skip,
-                                   whatif=i == 0)
+                                   whatif=True)
             longest = max(minutes)
             say(f"assembly: {longest} min with one clip per segment")
             flat = check_one_clip_segments(tmp / "assembly", cache, pool, longest)
