@@ -1,19 +1,40 @@
-"""Lay clips on a timeline, add pauses and music, and mix in one pass.
+"""Lay clips on a timeline with pauses and music, and cut it into sections that encode alone.
 
-Positions are counted in samples at the engine's rate and converted to seconds exactly;
-the voice track is built in one preallocated buffer (never ``a + b`` in a loop), resampled
-once to the output rate, and the music is mixed under it with gain envelopes: the intro music
-plays alone, ducks under the opening narration and fades; the outro music enters under the
-last segment and rises after its last line.
+Positions are counted in samples at the output rate. Nothing as long as the episode is ever
+held in memory: the timeline is a list of clips and music beds, and a section's audio is
+rendered in blocks when it is encoded. Each clip is resampled on its own (libsoxr), the
+music is mixed under the voice with gain envelopes: the intro music plays alone, ducks under
+the opening narration and fades; the outro music enters under the last segment and rises
+after its last line.
+
+Sections end in the silence between segments (and inside a segment longer than
+:data:`MAX_SECTION_S`), where the MP3 encoder's delay and padding can sit without moving
+anything: a section starts on an MP3 frame boundary and its encoded frames fill exactly the
+space to the next one, so the sections' MP3 frames simply follow each other and every sound
+plays :data:`podcast.audio.ENCODER_DELAY` samples after its place on the timeline. A section's
+audio depends only on what is in it (:meth:`Section.key`), so an edit re-encodes only the
+sections it touches.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from podcast.audio import Audio, as_frames, decode, resample
+from podcast.audio import (
+    ENCODER_DELAY,
+    Audio,
+    as_frames,
+    decode,
+    lame_frames,
+    resample_mono,
+    samples_per_frame,
+)
 from podcast.engines.base import Clip
 from podcast.show import Show
 from podcast.synthesize import SegmentPlan, Synthesis
@@ -23,6 +44,13 @@ _NO_MUSIC_TAIL_S = 1.2
 _SILENCE = 0.003  # about -50 dBFS: below this, a clip's edges count as silence
 _KEEP_BEFORE_S = 0.005
 _KEEP_AFTER_S = 0.040
+_INTRO_FADE_S = 1.5
+MAX_SECTION_S = 120.0
+"""A section grows past this only when there is no silence to end it in."""
+BLOCK_FRAMES = 1 << 16
+"""Frames rendered at a time when a section is streamed to the encoder."""
+FORMAT = 1
+"""Version of the rendering below (part of every section's key)."""
 
 
 @dataclass(frozen=True)
@@ -45,47 +73,136 @@ class Placement:
 
 
 @dataclass(frozen=True)
-class Mix:
-    """The finished (not yet normalized) episode audio and where everything is."""
+class Placed:
+    """A trimmed clip at output sample *at* of the timeline, *frames* long once resampled."""
 
-    samples: Audio
+    at: int
+    frames: int
+    clip: Clip
+    key: str
+    """The clip's cache key."""
+    digest: str
+    """SHA-256 of the trimmed clip's samples and rate."""
+
+
+@dataclass(frozen=True)
+class Bed:
+    """A music track laid from output sample *at*, scaled by a piecewise-linear gain given as
+    (sample of the track, gain) points; silent before the first and after the last point."""
+
+    track: Audio = field(repr=False)
+    digest: str
+    at: int
+    points: tuple[tuple[int, float], ...]
+
+    def gains(self, lo: int, hi: int) -> Audio:
+        """Gain for track samples lo..hi-1."""
+        xs, ys = zip(*self.points, strict=True)
+        gains = np.interp(np.arange(lo, hi, dtype=np.float64), xs, ys)
+        return np.asarray(gains, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A stretch of the timeline encoded on its own: *frames* samples from *start*, which is
+    MP3 frame *first_frame*'s first sample."""
+
+    first_frame: int
+    start: int
+    frames: int
+    clips: tuple[Placed, ...]
+    beds: tuple[Bed, ...]
+
+    def key(self, rate: int, channels: int) -> str:
+        """A hash of everything the section's audio is made of, relative to its start."""
+        payload = {
+            "format": FORMAT, "rate": rate, "channels": channels, "frames": self.frames,
+            "clips": [[p.digest, p.at - self.start] for p in self.clips],
+            "beds": [[b.digest, b.at - self.start, [[x, repr(g)] for x, g in b.points]] for b in self.beds],
+        }
+        return hashlib.sha256(json.dumps(payload, separators=(",", ":")).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Mix:
+    """The episode before encoding: where everything is, and the sections that make it up."""
+
     sample_rate: int
+    channels: int
     placements: tuple[Placement, ...]
+    sections: tuple[Section, ...]
+
+    @property
+    def mp3_frames(self) -> int:
+        """MP3 frames of the encoded episode."""
+        last = self.sections[-1]
+        return last.first_frame + lame_frames(last.frames, self.sample_rate)
 
     @property
     def duration_s(self) -> float:
-        """Duration from the exact frame count."""
-        return int(self.samples.shape[0]) / self.sample_rate
+        """Duration of the encoded episode as decoded, from its exact frame count."""
+        return self.mp3_frames * samples_per_frame(self.sample_rate) / self.sample_rate
+
+    def render(self, section: Section, windows: list[tuple[int, int]] | None = None) -> Iterator[Audio]:
+        """The section's audio (or only the (start, end) *windows* of it, one after the other),
+        float32 (frames, channels), in blocks of at most :data:`BLOCK_FRAMES`."""
+        rate = self.sample_rate
+        voices = [(p.at - section.start,
+                   resample_mono(as_frames(p.clip.samples, 1)[:, 0], p.clip.sample_rate, rate))
+                  for p in section.clips]
+        for start, end in windows or [(0, section.frames)]:
+            for lo in range(start, end, BLOCK_FRAMES):
+                hi = min(end, lo + BLOCK_FRAMES)
+                block = np.zeros((hi - lo, self.channels), dtype=np.float32)
+                for at, voice in voices:
+                    a, b = max(lo, at), min(hi, at + voice.shape[0])
+                    if a < b:
+                        block[a - lo:b - lo] += voice[a - at:b - at, None]
+                for bed in section.beds:
+                    at = bed.at - section.start
+                    a, b = max(lo, at), min(hi, at + bed.track.shape[0])
+                    if a < b:
+                        block[a - lo:b - lo] += bed.track[a - at:b - at] * bed.gains(a - at, b - at)[:, None]
+                yield block
 
 
 def mix(plans: list[SegmentPlan], synthesis: Synthesis, show: Show) -> Mix:
-    """Assemble the episode from its synthesized clips."""
-    clips = [[synthesis.clips[part.key] for part in p.parts] for p in plans]
-    rate = _voice_rate(clips)
-    out_rate, channels = show.output.sample_rate, show.output.channels
+    """Lay out the episode from its synthesized clips and cut it into sections."""
+    rate, channels = show.output.sample_rate, show.output.channels
     music = show.music
+    intro = decode(music.intro, rate, channels) if music.intro and plans else None
+    outro = decode(music.outro, rate, channels) if music.outro and plans else None
     lead = music.lead_in_s if music.intro else _NO_MUSIC_LEAD_S
     tail = music.tail_s if music.outro else _NO_MUSIC_TAIL_S
     pauses = show.pauses
-
-    # First pass: positions only (sample counts at the voice rate).
+    offset = ENCODER_DELAY / rate  # every sound plays this much after its timeline position
+    cut = _Cutter(rate)
     cursor = round(lead * rate)
-    layout: list[list[tuple[int, Clip]]] = []
+    bounds: list[tuple[int, int]] = []  # each segment's first and last voiced sample
     placements: list[Placement] = []
-    for i, (p, seg_clips) in enumerate(zip(plans, clips, strict=True)):
-        start = cursor
+    for i, p in enumerate(plans):
         cues: list[Cue] = []
-        placed: list[tuple[int, Clip]] = []
-        for part, clip in zip(p.parts, seg_clips, strict=True):
-            clip = trim(_at_rate(clip, rate))
-            placed.append((cursor, clip))
-            for (s, e), text in zip(_sentence_bounds(clip, part.chunk.written),
-                                    part.chunk.written, strict=True):
-                cues.append(Cue((cursor + s) / rate, (cursor + e) / rate, text))
-            cursor += clip.frames + round(part.chunk.pause_after_ms * rate / 1000)
-        layout.append(placed)
-        placements.append(Placement(p.segment.id, start / rate, (_voiced_end(placed) or start) / rate,
+        first_at = last_end = -1
+        for j, part in enumerate(p.parts):
+            clip = trim(synthesis.clips[part.key])
+            frames = round(clip.frames * rate / clip.sample_rate)
+            if j == 0 or cut.long(cursor):
+                cursor = cut.before(cursor)
+            cut.add(Placed(cursor, frames, clip, part.key, _digest(clip)))
+            first_at = cursor if first_at < 0 else first_at
+            last_end = cursor + frames
+            at_s = cursor / rate + offset
+            for (s, e), text in zip(_sentence_bounds(clip, part.chunk.written), part.chunk.written,
+                                    strict=True):
+                cues.append(Cue(at_s + s / clip.sample_rate, at_s + e / clip.sample_rate, text))
+            cursor += frames + round(part.chunk.pause_after_ms * rate / 1000)
+        if first_at < 0:
+            first_at = last_end = cursor
+        bounds.append((first_at, last_end))
+        placements.append(Placement(p.segment.id, first_at / rate + offset, last_end / rate + offset,
                                     tuple(cues)))
+        if i == 0 and intro is not None:  # the intro music fades out in the first section
+            cut.busy_until(last_end + round(_INTRO_FADE_S * rate))
         if i + 1 < len(plans):
             gap = pauses.between_ms
             if p.segment.kind == "intro":
@@ -94,33 +211,94 @@ def mix(plans: list[SegmentPlan], synthesis: Synthesis, show: Show) -> Mix:
                 gap = pauses.before_outro_ms
             cursor += round(gap * rate / 1000)
     total = cursor + round(tail * rate)
-
-    # Second pass: one buffer, one copy per clip.
-    voice = np.zeros((total, 1), dtype=np.float32)
-    for placed in layout:
-        for at, clip in placed:
-            voice[at:at + clip.frames] += as_frames(clip.samples, 1)
-    voice = resample(voice, rate, out_rate)
-    episode = np.repeat(voice, channels, axis=1) if channels > 1 else voice
-    episode = np.ascontiguousarray(episode, dtype=np.float32)
-    if placements:
-        _add_music(episode, out_rate, show, placements)
-    return Mix(episode, out_rate, tuple(placements))
-
-
-def _voice_rate(clips: list[list[Clip]]) -> int:
-    rates = [c.sample_rate for seg in clips for c in seg]
-    return int(max(set(rates), key=rates.count)) if rates else 24000
+    sections = cut.finish(total)
+    full, ducked = _db(music.volume_db), _db(music.volume_db + music.duck_db)
+    if intro is not None and music.intro:
+        voice_in, intro_end = bounds[0]
+        points = [(0, full), (max(0, voice_in - round(0.8 * rate)), full), (voice_in, ducked),
+                  (intro_end, ducked), (intro_end + round(_INTRO_FADE_S * rate), 0.0)]
+        sections[0] = _with_bed(sections[0], _bed(intro, music.intro, 0, points))
+    if outro is not None and music.outro:
+        last_start, last_end = bounds[-1]
+        # it ends with the episode and enters under the last segment, inside the last section
+        begin = max(0, total - outro.shape[0], last_start - rate, sections[-1].start)
+        points = [(begin, 0.0), (begin + rate, ducked), (last_end, ducked),
+                  (last_end + round(1.2 * rate), full), (total - 3 * rate, full), (total, 0.0)]
+        sections[-1] = _with_bed(sections[-1], _bed(outro, music.outro, begin, points))
+    return Mix(rate, channels, tuple(placements), tuple(sections))
 
 
-def _at_rate(clip: Clip, rate: int) -> Clip:
-    """The clip at *rate* (resampled in the rare case an engine mixed rates), marks scaled."""
-    if clip.sample_rate == rate:
-        return clip
-    data = resample(as_frames(clip.samples, 1), clip.sample_rate, rate)
-    samples = np.clip(np.round(data[:, 0] * 32767), -32768, 32767).astype(np.int16)
-    scale = rate / clip.sample_rate
-    return Clip(samples, rate, tuple(round(m * scale) for m in clip.marks))
+class _Cutter:
+    """Builds the sections while the clips are laid out.
+
+    Before a segment's first clip (and before any clip once a section is long), a new section
+    may start: on the first MP3 frame boundary at or after the clip's place, which moves the
+    clip later by less than a frame, and only if the encoder's extra frames fit in the silence
+    before it. Every position in a section is then fixed relative to its start, whatever comes
+    before it.
+    """
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.spf = samples_per_frame(rate)
+        self.extra = lame_frames(1, rate) - 1  # frames LAME writes past the samples
+        self.sections: list[Section] = []
+        self.first = 0  # first frame of the section being filled
+        self.clips: list[Placed] = []
+        self.busy = 0  # end of the last sound in it
+
+    def long(self, cursor: int) -> bool:
+        """Whether the section has grown long enough to end before *cursor* if it can."""
+        return cursor - self.first * self.spf >= MAX_SECTION_S * self.rate
+
+    def before(self, cursor: int) -> int:
+        """Start a new section before a clip due at *cursor* if one fits; the clip's place."""
+        if not self.clips:
+            return cursor
+        filled = -(-(self.busy - self.first * self.spf) // self.spf)
+        aligned = -(-cursor // self.spf)
+        if aligned - self.extra < self.first + filled:
+            return cursor  # no room for the encoder's extra frames in this silence
+        self._close((aligned - self.extra - self.first) * self.spf)
+        self.first = aligned
+        return aligned * self.spf
+
+    def add(self, placed: Placed) -> None:
+        """Put a clip in the current section."""
+        self.clips.append(placed)
+        self.busy_until(placed.at + placed.frames)
+
+    def busy_until(self, end: int) -> None:
+        """Mark the current section as sounding until *end*."""
+        self.busy = max(self.busy, end)
+
+    def finish(self, total: int) -> list[Section]:
+        """The sections, the last one running to *total*."""
+        self._close(max(1, total - self.first * self.spf))
+        return self.sections
+
+    def _close(self, frames: int) -> None:
+        self.sections.append(Section(self.first, self.first * self.spf, frames, tuple(self.clips), ()))
+        self.clips = []
+
+
+def _with_bed(section: Section, bed: Bed) -> Section:
+    return Section(section.first_frame, section.start, section.frames, section.clips, (*section.beds, bed))
+
+
+def _bed(track: Audio, path: Path, at: int, points: list[tuple[int, float]]) -> Bed:
+    """A bed from timeline sample *at* with envelope *points* (timeline samples), kept increasing."""
+    kept: list[tuple[int, float]] = []
+    for x, y in points:
+        if not kept or x - at > kept[-1][0]:  # phases can overlap in a short segment
+            kept.append((x - at, y))
+    return Bed(track, hashlib.sha256(path.read_bytes()).hexdigest(), at, tuple(kept))
+
+
+def _digest(clip: Clip) -> str:
+    digest = hashlib.sha256(f"{clip.sample_rate}:{clip.samples.dtype.str}:{clip.channels}:".encode())
+    digest.update(np.ascontiguousarray(clip.samples).data)
+    return digest.hexdigest()
 
 
 def trim(clip: Clip) -> Clip:
@@ -153,48 +331,5 @@ def _sentence_bounds(clip: Clip, texts: tuple[str, ...]) -> list[tuple[int, int]
     return [(s, max(s, e)) for s, e in zip(starts, ends, strict=True)]
 
 
-def _voiced_end(placed: list[tuple[int, Clip]]) -> int:
-    return placed[-1][0] + placed[-1][1].frames if placed else 0
-
-
 def _db(value: float) -> float:
     return float(10 ** (value / 20))
-
-
-def _add_music(episode: Audio, rate: int, show: Show, placements: list[Placement]) -> None:
-    """Mix intro and outro music into *episode* in place."""
-    music = show.music
-    channels = episode.shape[1]
-    full, ducked = _db(music.volume_db), _db(music.volume_db + music.duck_db)
-    end = episode.shape[0] / rate
-    if music.intro:
-        track = decode(music.intro, rate, channels)
-        voice_in = placements[0].start_s
-        intro_end = placements[0].end_s
-        points = [(0.0, full), (max(0.0, voice_in - 0.8), full), (voice_in, ducked),
-                  (intro_end, ducked), (intro_end + 1.5, 0.0)]
-        _place(episode, track, 0, rate, points)
-    if music.outro:
-        track = decode(music.outro, rate, channels)
-        last = placements[-1]
-        # the music ends with the episode; it enters under the last segment at the earliest
-        begin = max(0.0, end - track.shape[0] / rate, last.start_s - 1.0)
-        points = [(begin, 0.0), (begin + 1.0, ducked), (last.end_s, ducked),
-                  (last.end_s + 1.2, full), (end - 3.0, full), (end, 0.0)]
-        _place(episode, track, round(begin * rate), rate, points)
-
-
-def _place(episode: Audio, track: Audio, at: int, rate: int,
-           points: list[tuple[float, float]]) -> None:
-    """Add *track* at frame *at*, scaled by the piecewise-linear gain *points* (episode time)."""
-    n = min(track.shape[0], episode.shape[0] - at)
-    if n <= 0:
-        return
-    t = (at + np.arange(n, dtype=np.float64)) / rate
-    xs, ys = [points[0][0]], [points[0][1]]
-    for x, y in points[1:]:
-        if x > xs[-1]:  # keep the envelope's times increasing when phases overlap
-            xs.append(x)
-            ys.append(y)
-    gain = np.interp(t, np.asarray(xs), np.asarray(ys)).astype(np.float32)
-    episode[at:at + n] += track[:n] * gain[:, None]

@@ -7,12 +7,17 @@ overrides it), so ``pip install`` is all a machine needs.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import re
 import subprocess
+import threading
 import wave
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +52,71 @@ def ffmpeg(args: list[str], data: bytes | None = None) -> tuple[bytes, str]:
         tail = " | ".join(line for line in err.strip().splitlines()[-3:])
         raise AudioError(f"ffmpeg failed ({proc.returncode}): {tail}")
     return proc.stdout, err
+
+
+def ffmpeg_stream(args: list[str], blocks: Iterable[bytes],
+                  then: list[str] | None = None) -> tuple[bytes, str, str]:
+    """Run ffmpeg with *args*, writing *blocks* to its stdin as they come (nothing is gathered
+    in memory). With *then*, a second ffmpeg reads the first one's output while it is being
+    written. Returns (the first one's stdout, its stderr, the second one's stderr)."""
+    procs = [_popen(args)] + ([_popen(then)] if then is not None else [])
+    got: dict[tuple[int, str], bytes] = {}
+
+    def drain(index: int, name: str, stream: IO[bytes]) -> None:
+        got[index, name] = stream.read()
+
+    def relay(source: IO[bytes], sink: IO[bytes]) -> None:
+        pieces = []
+        with sink:
+            for piece in iter(lambda: source.read(1 << 16), b""):
+                pieces.append(piece)
+                with contextlib.suppress(BrokenPipeError):
+                    sink.write(piece)
+        got[0, "out"] = b"".join(pieces)
+
+    first = procs[0]
+    assert first.stdin is not None and first.stdout is not None
+    threads = [threading.Thread(target=drain, args=(i, "err", p.stderr), daemon=True)
+               for i, p in enumerate(procs)]
+    if then is None:
+        threads.append(threading.Thread(target=drain, args=(0, "out", first.stdout), daemon=True))
+    else:
+        threads.append(threading.Thread(target=relay, args=(first.stdout, procs[1].stdin), daemon=True))
+    for thread in threads:
+        thread.start()
+    try:
+        with first.stdin:
+            for block in blocks:
+                first.stdin.write(block)
+    except BrokenPipeError:
+        pass  # ffmpeg stopped reading: its exit status and stderr say why
+    finally:
+        for proc in procs:
+            proc.wait()
+        for thread in threads:
+            thread.join()
+    errs = [got.get((i, "err"), b"").decode("utf-8", errors="replace") for i in range(len(procs))]
+    for proc, err in zip(procs, errs, strict=True):
+        if proc.returncode != 0:
+            tail = " | ".join(line for line in err.strip().splitlines()[-3:])
+            raise AudioError(f"ffmpeg failed ({proc.returncode}): {tail}")
+    return got.get((0, "out"), b""), errs[0], errs[1] if then is not None else ""
+
+
+def _popen(args: list[str]) -> subprocess.Popen[bytes]:
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "info", *args]
+    try:
+        return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+    except OSError as exc:
+        raise AudioError(f"cannot run ffmpeg: {exc}") from exc
+
+
+@functools.cache
+def ffmpeg_version() -> str:
+    """The first line of ``ffmpeg -version`` (part of every encoded section's cache key)."""
+    out, _ = ffmpeg(["-version"])
+    return out.decode("utf-8", errors="replace").splitlines()[0].strip()
 
 
 def _raw_args(rate: int, channels: int) -> list[str]:
@@ -86,20 +156,18 @@ def decode_bytes(data: bytes, rate: int, channels: int) -> Audio:
     return np.frombuffer(out, dtype="<f4").reshape(-1, channels).astype(np.float32)
 
 
-def resample(data: Audio, src: int, dst: int) -> Audio:
-    """Resample (frames, channels) audio from *src* Hz to *dst* Hz (soxr), exact length."""
+def resample_mono(samples: npt.NDArray[np.float32], src: int, dst: int) -> npt.NDArray[np.float32]:
+    """Resample one channel from *src* Hz to *dst* Hz (libsoxr, in process), exactly
+    ``round(len * dst / src)`` samples long."""
+    want = round(samples.shape[0] * dst / src)
     if src == dst:
-        return data
-    channels = data.shape[1]
-    out, _ = ffmpeg([*_raw_args(src, channels), "-i", "-",
-                     "-af", f"aresample={dst}:resampler=soxr:precision=28",
-                     *_raw_args(dst, channels), "-"], data.astype("<f4").tobytes())
-    result = np.frombuffer(out, dtype="<f4").reshape(-1, channels)
-    want = round(data.shape[0] * dst / src)
-    if result.shape[0] >= want:
-        return np.array(result[:want], dtype=np.float32)  # a writable copy
-    pad = np.zeros((want - result.shape[0], channels), dtype=np.float32)
-    return np.concatenate([result, pad]).astype(np.float32)
+        return samples
+    import soxr
+
+    out = np.asarray(soxr.resample(samples, src, dst, quality="HQ"), dtype=np.float32)
+    if out.shape[0] >= want:
+        return out[:want]
+    return np.concatenate([out, np.zeros(want - out.shape[0], dtype=np.float32)])
 
 
 @dataclass(frozen=True)
@@ -111,44 +179,143 @@ class Loudness:
     range_lu: float
 
 
-_SUMMARY = re.compile(
-    r"Integrated loudness:\s+I:\s+(-?[\d.]+|-inf) LUFS.*?Loudness range:\s+LRA:\s+(-?[\d.]+) LU"
-    r".*?True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", re.S)
-
-
-def _parse_ebur128(stderr: str) -> Loudness:
-    match = _SUMMARY.search(stderr[stderr.rfind("Summary:"):])
-    if not match:
-        raise AudioError("could not read the loudness measurement from ffmpeg")
-    values = [float(v) if v != "-inf" else float("-inf") for v in match.groups()]
-    return Loudness(values[0], values[2], values[1])
-
-
-def measure(data: Audio, rate: int) -> Loudness:
-    """Integrated loudness, loudness range and true peak of PCM audio."""
-    _, err = ffmpeg([*_raw_args(rate, data.shape[1]), "-i", "-",
-                     "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"],
-                    data.astype("<f4").tobytes())
-    return _parse_ebur128(err)
-
-
-def measure_file(path: Path) -> Loudness:
-    """Integrated loudness, loudness range and true peak of an audio file, as decoded."""
-    _, err = ffmpeg(["-i", str(path), "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"])
-    return _parse_ebur128(err)
-
-
 def encode_mp3(data: Audio, rate: int, path: Path, *, bitrate: str, gain_db: float,
                ceiling_db: float) -> None:
-    """Apply *gain_db*, limit true peaks (4× oversampled) to *ceiling_db*, encode one CBR MP3.
-
-    The limiter compensates its look-ahead, so sample positions are unchanged.
-    """
-    limit = min(1.0, max(0.0625, 10 ** (ceiling_db / 20)))
-    chain = (f"volume={gain_db:.3f}dB,aresample={rate * 4},"
-             f"alimiter=limit={limit:.5f}:attack=2:release=80:level=false:latency=true,"
-             f"aresample={rate}")
-    ffmpeg([*_raw_args(rate, data.shape[1]), "-i", "-", "-af", chain,
+    """Apply *gain_db*, limit peaks to *ceiling_db* and encode one CBR MP3 file (a preview)."""
+    ffmpeg([*_raw_args(rate, data.shape[1]), "-i", "-", "-af", limiter_chain(gain_db, ceiling_db),
             "-c:a", "libmp3lame", "-b:a", bitrate, "-ar", str(rate),
             "-map_metadata", "-1", "-id3v2_version", "0", "-write_id3v1", "0", *_BITEXACT,
             "-f", "mp3", "-y", str(path)], data.astype("<f4").tobytes())
+
+
+ENCODER_DELAY = 1105
+"""Samples of silence before the first input sample in LAME's output as decoded (576 of
+encoder delay and 529 of decoder delay): the episode's MP3 has no gapless tag to hide them,
+so every decoder plays the same timeline."""
+_L3_KBPS = {True: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+            False: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)}
+_MPEG_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def samples_per_frame(rate: int) -> int:
+    """Samples in one MP3 frame: 1152 for MPEG-1 rates (32 kHz and up), else 576."""
+    return 1152 if rate >= 32000 else 576
+
+
+def lame_frames(samples: int, rate: int) -> int:
+    """How many frames LAME writes for *samples* input samples: the frames they fill, plus one
+    for the encoder's delay (two at MPEG-2 rates). Checked on every encoded section."""
+    spf = samples_per_frame(rate)
+    return -(-samples // spf) + (1 if spf == 1152 else 2)
+
+
+def mp3_frames(data: bytes) -> int:
+    """The number of MPEG audio layer III frames in *data*, which must hold nothing else."""
+    count = pos = 0
+    while pos < len(data):
+        header = int.from_bytes(data[pos:pos + 4], "big") if len(data) - pos >= 4 else 0
+        version, layer = (header >> 19) & 3, (header >> 17) & 3
+        kbps_index, rate_index, padding = (header >> 12) & 15, (header >> 10) & 3, (header >> 9) & 1
+        if header >> 21 != 0x7FF or version == 1 or layer != 1 or kbps_index in (0, 15) or rate_index == 3:
+            raise AudioError(f"the encoder wrote something other than MP3 frames (byte {pos})")
+        mpeg1 = version == 3
+        kbps = _L3_KBPS[mpeg1][kbps_index]
+        pos += (144 if mpeg1 else 72) * kbps * 1000 // _MPEG_RATES[version][rate_index] + padding
+        count += 1
+    if pos != len(data):
+        raise AudioError("the encoder's output ends inside an MP3 frame")
+    return count
+
+
+def info_frame(first: bytes, frames: int, size: int) -> bytes:
+    """A Xing "Info" frame to put before *frames* MP3 frames of *size* bytes that start like
+    *first*: players read the frame count and size from it (a CBR stream's exact duration)
+    and skip it. It carries no LAME tag, so no player trims the encoder delay away."""
+    header = int.from_bytes(first[:4], "big") & ~(1 << 9)  # no padding byte
+    version, kbps_index, rate_index = (header >> 19) & 3, (header >> 12) & 15, (header >> 10) & 3
+    mpeg1, mono = version == 3, (header >> 6) & 3 == 3
+    length = (144 if mpeg1 else 72) * _L3_KBPS[mpeg1][kbps_index] * 1000 // _MPEG_RATES[version][rate_index]
+    side_info = (17 if mono else 32) if mpeg1 else (9 if mono else 17)
+    body = b"Info" + (3).to_bytes(4, "big") + frames.to_bytes(4, "big") + (size + length).to_bytes(4, "big")
+    frame = header.to_bytes(4, "big") + bytes(side_info) + body
+    return frame + bytes(length - len(frame))
+
+
+def limiter_chain(gain_db: float, ceiling_db: float) -> str:
+    """ffmpeg filters: gain, then a look-ahead peak limiter (delay compensated) at *ceiling_db*."""
+    limit = min(1.0, max(0.0625, 10 ** (ceiling_db / 20)))
+    return (f"volume={gain_db:.3f}dB,"
+            f"alimiter=limit={limit:.5f}:attack=2:release=80:level=false:latency=true")
+
+
+_INTEGRATED = re.compile(r"Integrated loudness:\s+I:\s+(-?[\d.]+|-inf) LUFS")
+
+
+def _lufs(value: str) -> float:
+    return float("-inf") if value == "-inf" else float(value)
+
+
+def integrated_loudness(blocks: Iterable[bytes], rate: int, channels: int, chain: str = "") -> float:
+    """Integrated loudness (LUFS) of float32 PCM streamed in *blocks*, after filters *chain*."""
+    _, err, _ = ffmpeg_stream([*_raw_args(rate, channels), "-i", "-", "-af",
+                            f"{chain + ',' if chain else ''}ebur128=peak=none:framelog=quiet",
+                            "-f", "null", "-"], blocks)
+    match = _INTEGRATED.search(err[err.rfind("Summary:"):])
+    if not match:
+        raise AudioError("could not read the loudness measurement from ffmpeg")
+    return _lufs(match.group(1))
+
+
+@dataclass(frozen=True)
+class BlockLoudness:
+    """An MP3's loudness as decoded, with the per-block values (BS.1770 400 ms momentary and
+    3 s short-term blocks, every 100 ms) that combine measurements of consecutive pieces."""
+
+    integrated_lufs: float
+    true_peak_db: float
+    momentary: tuple[float, ...]
+    short_term: tuple[float, ...]
+
+
+_FRAME_LOG = re.compile(r"M:\s*(-?[\d.]+|-inf)\s+S:\s*(-?[\d.]+|-inf)")
+_TRUE_PEAK = re.compile(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS")
+
+
+def encode_measured(blocks: Iterable[bytes], rate: int, channels: int, *, bitrate: str, gain_db: float,
+                    ceiling_db: float) -> tuple[bytes, BlockLoudness]:
+    """MP3 frames (CBR, no tags) of float32 PCM streamed in *blocks* after gain and limiter, and
+    their loudness as decoded, measured by a second ffmpeg while the first one encodes."""
+    mp3, _, err = ffmpeg_stream(
+        [*_raw_args(rate, channels), "-i", "-", "-af", limiter_chain(gain_db, ceiling_db),
+         "-c:a", "libmp3lame", "-b:a", bitrate, "-ar", str(rate), "-map_metadata", "-1",
+         "-write_xing", "0", "-id3v2_version", "0", "-write_id3v1", "0", *_BITEXACT, "-f", "mp3", "-"],
+        blocks, then=["-f", "mp3", "-i", "-", "-af", "ebur128=peak=true:framelog=info", "-f", "null", "-"])
+    summary = err[err.rfind("Summary:"):]
+    integrated, peak = _INTEGRATED.search(summary), _TRUE_PEAK.search(summary)
+    if not integrated or not peak:
+        raise AudioError("could not read the loudness measurement from ffmpeg")
+    values = _FRAME_LOG.findall(err[:err.rfind("Summary:")])
+    return mp3, BlockLoudness(_lufs(integrated.group(1)), _lufs(peak.group(1)),
+                              tuple(_lufs(m) for m, _ in values), tuple(_lufs(s) for _, s in values))
+
+
+def gated_loudness(momentary: Iterable[float]) -> float:
+    """BS.1770 integrated loudness from 400 ms block loudness values (absolute gate -70 LUFS,
+    relative gate 10 LU below the mean of the blocks above it)."""
+    values = np.asarray([m for m in momentary if m > -70.0], dtype=np.float64)
+    if values.size == 0:
+        return float("-inf")
+    gate = 10 * np.log10((10 ** (values / 10)).mean()) - 10.0
+    return float(10 * np.log10((10 ** (values[values > gate] / 10)).mean()))
+
+
+def loudness_range(short_term: Iterable[float]) -> float:
+    """EBU Tech 3342 loudness range from 3 s block loudness values (absolute gate -70 LUFS,
+    relative gate 20 LU below their mean; 95th minus 10th percentile)."""
+    values = np.asarray([s for s in short_term if s > -70.0], dtype=np.float64)
+    if values.size == 0:
+        return 0.0
+    gate = 10 * np.log10((10 ** (values / 10)).mean()) - 20.0
+    kept = values[values > gate]
+    low, high = np.percentile(kept, [10, 95])
+    return float(high - low)

@@ -18,7 +18,7 @@ from typing import Any
 from podcast import __version__, audio, failpoints, qa
 from podcast.assemble import mix
 from podcast.atomic import Outputs
-from podcast.cache import ClipCache
+from podcast.cache import ClipCache, SectionCache
 from podcast.chapters import Chapter, Tags, chapters_for, chapters_json, write_id3
 from podcast.engines import registry
 from podcast.engines.base import Engine, Voice
@@ -193,7 +193,7 @@ def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: C
     reporter.stage("encode")
     with Outputs() as outputs:
         staged = outputs.stage(mp3)
-        loudness = encode_normalized(episode, project.show, staged)
+        loudness = encode_normalized(episode, project.show, staged, SectionCache(cache.root))
         goal = project.show.loudness
         if (abs(loudness.integrated_lufs - goal.integrated_lufs) > 1.0
                 or loudness.true_peak_db > goal.true_peak_db):

@@ -26,7 +26,7 @@ import platformdirs
 
 from podcast import failpoints
 from podcast.atomic import atomic_path
-from podcast.audio import write_wav
+from podcast.audio import BlockLoudness, write_wav
 from podcast.engines.base import Clip, Request
 
 FORMAT_VERSION = 1
@@ -168,3 +168,63 @@ class ClipCache:
                 size += path.stat().st_size
                 entries += path.suffix == ".json"
         return CacheStats(self.root, entries, size)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """An encoded section: its MP3 frames and their loudness as decoded."""
+
+    mp3: bytes
+    loudness: BlockLoudness
+
+
+class SectionCache:
+    """Encoded sections of episodes (:mod:`podcast.loudness`), beside the clips they were made
+    from: an MP3 file of bare frames and a JSON file with its loudness, the clip keys it used
+    and its SHA-256, checked on every read like a clip."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = (root or default_dir()).expanduser()
+
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        folder = self.root / "sections" / key[:2]
+        return folder / f"{key}.mp3", folder / f"{key}.json"
+
+    def get(self, key: str) -> Encoded | None:
+        """The section stored under *key*, or None (damaged entries are removed)."""
+        mp3_path, meta_path = self._paths(key)
+        if not mp3_path.is_file() or not meta_path.is_file():
+            return None
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            data = mp3_path.read_bytes()
+            if meta.get("sha256") != hashlib.sha256(data).hexdigest():
+                raise ValueError("checksum mismatch")
+            loud = meta["loudness"]
+            loudness = BlockLoudness(float(loud["integrated"]), float(loud["true_peak"]),
+                                     tuple(float(v) for v in loud["momentary"]),
+                                     tuple(float(v) for v in loud["short_term"]))
+        except Exception:  # any damage at all: the entry is a miss, and goes
+            self.discard(key)
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(mp3_path)
+        return Encoded(data, loudness)
+
+    def put(self, key: str, section: Encoded, clips: list[str]) -> None:
+        """Store *section* under *key* atomically (MP3 first, then the JSON that validates it)."""
+        mp3_path, meta_path = self._paths(key)
+        with atomic_path(mp3_path) as tmp:
+            tmp.write_bytes(section.mp3)
+        loud = section.loudness
+        meta = {"sha256": hashlib.sha256(section.mp3).hexdigest(), "clips": clips,
+                "loudness": {"integrated": loud.integrated_lufs, "true_peak": loud.true_peak_db,
+                             "momentary": list(loud.momentary), "short_term": list(loud.short_term)}}
+        with atomic_path(meta_path) as tmp:
+            tmp.write_text(json.dumps(meta), encoding="utf-8")
+
+    def discard(self, key: str) -> None:
+        """Remove an entry if present."""
+        for path in self._paths(key):
+            with contextlib.suppress(OSError):
+                path.unlink()

@@ -1,77 +1,131 @@
-"""Loudness: bring the mix to the show's integrated loudness and true-peak ceiling, measured
-on the encoded MP3 (EBU R128 / ITU BS.1770), with as few encodes of the mix as possible.
+"""Loudness and encoding: every section of the episode is brought to the show's integrated
+loudness and true-peak ceiling on its own, measured on its encoded MP3 (EBU R128 / ITU
+BS.1770), and the sections' MP3 frames are joined.
 
-The mix is measured; a short excerpt (ten 4-second windows spread over the episode) is then
-put through the same gain, limiter and MP3 encoder, which tells how much loudness limiting
-and encoding take away (about 0.5 LU for espeak's voice). The whole mix is encoded once
-with that correction and measured again; only if it still misses does a corrected encode
-follow. Everything depends on the mix alone, so the result is deterministic.
+For each section: its integrated loudness is measured, and it is encoded with the gain that
+brings it to the target plus what the limiter and the encoder usually take away, while a
+second ffmpeg measures the encoded frames as decoded. Only if they miss the target does a
+corrected encode follow. A
+section's result depends on its audio and the settings alone, so it is cached
+(:class:`podcast.cache.SectionCache`): a rebuild re-encodes only the sections that changed,
+and the sections are encoded in parallel, one per CPU. Segments at the same loudness make an
+episode at that loudness; the episode's figures are computed from the sections' block values.
 """
 
 from __future__ import annotations
 
-import tempfile
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from podcast import audio
-from podcast.assemble import Mix
+from podcast.assemble import Mix, Section
+from podcast.cache import Encoded, SectionCache
 from podcast.errors import AudioError
 from podcast.show import Show
 
 MAX_PASSES = 4
-TOLERANCE_LU = 0.5
-_WINDOWS, _WINDOW_S = 10, 4.0
+TOLERANCE_LU = 0.3
+EXPECTED_LOSS_LU = 0.5
+"""What the limiter and the MP3 encoder usually take away (espeak's voice at 128k: 0.5-0.7 LU);
+the first encode makes up for it, a corrected one follows only when the result misses."""
+HEADROOM_DB = 1.0
+"""The limiter's first ceiling sits this far under the true-peak target (MP3 overshoot)."""
 
 
-def excerpt(samples: audio.Audio, rate: int) -> audio.Audio:
-    """Evenly spread windows of *samples*, joined (the whole of a short episode)."""
-    size = round(_WINDOW_S * rate)
-    frames = samples.shape[0]
-    if frames <= size * _WINDOWS:
-        return samples
-    starts = [round(i * (frames - size) / (_WINDOWS - 1)) for i in range(_WINDOWS)]
-    return np.concatenate([samples[a:a + size] for a in starts])
+@dataclass(frozen=True)
+class Settings:
+    """What an encoded section depends on besides its audio."""
+
+    integrated_lufs: float
+    true_peak_db: float
+    bitrate: str
+    encoder: str
+
+    def key(self, section_key: str) -> str:
+        """The cache key of a section encoded with these settings."""
+        payload = json.dumps([section_key, self.integrated_lufs, self.true_peak_db, self.bitrate,
+                              self.encoder, MAX_PASSES, TOLERANCE_LU, HEADROOM_DB, EXPECTED_LOSS_LU])
+        return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def encoding_loss(samples: audio.Audio, rate: int, *, bitrate: str, gain_db: float,
-                  ceiling_db: float) -> float:
-    """LU that the limiter and the MP3 encoder take away, measured on an excerpt."""
-    part = excerpt(samples, rate)
-    before = audio.measure(part, rate).integrated_lufs + gain_db
-    with tempfile.TemporaryDirectory() as folder:
-        trial = Path(folder) / "excerpt.mp3"
-        audio.encode_mp3(part, rate, trial, bitrate=bitrate, gain_db=gain_db, ceiling_db=ceiling_db)
-        after = audio.measure_file(trial).integrated_lufs
-    loss = before - after
-    return loss if np.isfinite(loss) else 0.0
+def workers() -> int:
+    """Sections encoded at once: one per CPU this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
 
 
-def encode_normalized(episode: Mix, show: Show, path: Path) -> audio.Loudness:
-    """Encode *episode* to *path* at the show's loudness, verified on the encoded file.
+def encode_normalized(episode: Mix, show: Show, path: Path,
+                      cache: SectionCache | None = None) -> audio.Loudness:
+    """Write the episode's MP3 frames to *path*; returns its loudness as decoded."""
+    settings = Settings(show.loudness.integrated_lufs, show.loudness.true_peak_db, show.output.bitrate,
+                        audio.ffmpeg_version())
+    rate, channels = episode.sample_rate, episode.channels
+    keys = [settings.key(s.key(rate, channels)) for s in episode.sections]
+    results: list[Encoded | None] = [cache.get(k) if cache else None for k in keys]
+    todo = [i for i, r in enumerate(results) if r is None]
 
-    The true-peak ceiling starts below the target to leave room for MP3 overshoot. If the
-    encoded file misses a target, gain and ceiling are corrected and the encode is redone
-    from the same mix (never re-encoding an MP3).
-    """
-    target = show.loudness
-    rate, samples, bitrate = episode.sample_rate, episode.samples, show.output.bitrate
-    measured = audio.measure(samples, rate)
-    if measured.integrated_lufs == float("-inf"):
+    def job(i: int) -> Encoded:
+        done = encode_section(episode, episode.sections[i], settings)
+        if cache:
+            cache.put(keys[i], done, [p.key for p in episode.sections[i].clips])
+        return done
+
+    with ThreadPoolExecutor(max_workers=min(workers(), max(1, len(todo)))) as pool:
+        for i, done in zip(todo, pool.map(job, todo), strict=True):
+            results[i] = done
+    encoded = [r for r in results if r is not None]
+    for section, result in zip(episode.sections, encoded, strict=True):
+        frames = audio.mp3_frames(result.mp3)
+        if frames != audio.lame_frames(section.frames, rate):
+            raise AudioError(f"the MP3 encoder wrote {frames} frames for a section that should take "
+                             f"{audio.lame_frames(section.frames, rate)}: an unsupported LAME version?")
+    with path.open("wb") as out:
+        out.write(audio.info_frame(encoded[0].mp3, episode.mp3_frames, sum(len(r.mp3) for r in encoded)))
+        for result in encoded:
+            out.write(result.mp3)
+    return combined([r.loudness for r in encoded])
+
+
+def combined(parts: list[audio.BlockLoudness]) -> audio.Loudness:
+    """The loudness of consecutive pieces from their block values."""
+    momentary = [m for p in parts for m in p.momentary]
+    integrated = audio.gated_loudness(momentary)
+    if integrated == float("-inf"):
         raise AudioError("the episode is silent")
-    ceiling = target.true_peak_db - 1.0
-    gain = target.integrated_lufs - measured.integrated_lufs
-    gain += encoding_loss(samples, rate, bitrate=bitrate, gain_db=gain, ceiling_db=ceiling)
-    result = measured
-    for _ in range(MAX_PASSES):
-        audio.encode_mp3(samples, rate, path, bitrate=bitrate, gain_db=gain, ceiling_db=ceiling)
-        result = audio.measure_file(path)
-        loud_ok = abs(result.integrated_lufs - target.integrated_lufs) <= TOLERANCE_LU
-        peak_ok = result.true_peak_db <= target.true_peak_db
-        if loud_ok and peak_ok:
+    return audio.Loudness(round(integrated, 1), max(p.true_peak_db for p in parts),
+                          round(audio.loudness_range(s for p in parts for s in p.short_term), 1))
+
+
+def encode_section(episode: Mix, section: Section, settings: Settings) -> Encoded:
+    """Encode one section at the target loudness, verified on the encoded frames."""
+    rate, channels = episode.sample_rate, episode.channels
+
+    def pcm() -> Iterator[bytes]:
+        for block in episode.render(section):
+            yield block.tobytes()
+
+    target, ceiling = settings.integrated_lufs, settings.true_peak_db - HEADROOM_DB
+    raw = audio.integrated_loudness(pcm(), rate, channels)
+    gain = target - raw + EXPECTED_LOSS_LU if np.isfinite(raw) else 0.0
+    for attempt in range(MAX_PASSES):
+        mp3, result = audio.encode_measured(pcm(), rate, channels, bitrate=settings.bitrate,
+                                            gain_db=gain, ceiling_db=ceiling)
+        if not np.isfinite(result.integrated_lufs):  # a section of silence stays silent
             break
-        gain += target.integrated_lufs - result.integrated_lufs
+        loud_ok = abs(result.integrated_lufs - target) <= TOLERANCE_LU
+        peak_ok = result.true_peak_db <= settings.true_peak_db
+        if (loud_ok and peak_ok) or attempt + 1 == MAX_PASSES:
+            break
+        gain += target - result.integrated_lufs
         if not peak_ok:
-            ceiling -= result.true_peak_db - target.true_peak_db + 0.3
-    return result
+            ceiling -= result.true_peak_db - settings.true_peak_db + 0.3
+    return Encoded(mp3, result)
