@@ -64,15 +64,85 @@ class CacheStats:
     bytes: int
 
 
-class ClipCache:
-    """A folder of clips named by :func:`clip_key`."""
+class _Store:
+    """Entries of a data file and a JSON file that validates it, named by key, in
+    ``<root>/<FOLDER>/<first two characters of the key>/``."""
+
+    FOLDER = ""
+    SUFFIX = ""
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = (root or default_dir()).expanduser()
 
     def _paths(self, key: str) -> tuple[Path, Path]:
-        folder = self.root / "clips" / key[:2]
-        return folder / f"{key}.wav", folder / f"{key}.json"
+        folder = self.root / self.FOLDER / key[:2]
+        return folder / f"{key}{self.SUFFIX}", folder / f"{key}.json"
+
+    def _touch(self, key: str) -> None:
+        with contextlib.suppress(OSError):
+            os.utime(self._paths(key)[0])  # last use, for `cache prune --older-than`
+
+    def discard(self, key: str) -> None:
+        """Remove an entry if present."""
+        for path in self._paths(key):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    def keys(self) -> Iterator[str]:
+        """Every stored key, including half-stored ones (a data file whose JSON was never written)."""
+        folder = self.root / self.FOLDER
+        if folder.is_dir():
+            yield from sorted({path.stem for path in folder.glob("*/*")
+                               if path.suffix in (self.SUFFIX, ".json") and not path.name.startswith(".")})
+
+    def _unused(self, key: str, keep: set[str]) -> bool:
+        return key not in keep
+
+    def prune(self, keep: set[str] | None = None, older_than_days: float | None = None,
+              now: float | None = None) -> tuple[int, int]:
+        """Remove entries not made from *keep* and/or not used for *older_than_days* (both must
+        hold when both are given); returns (entries removed, bytes freed)."""
+        if keep is None and older_than_days is None:
+            return 0, 0
+        cutoff = (now if now is not None else time.time()) - (older_than_days or 0) * 86400
+        removed = freed = 0
+        for key in list(self.keys()):
+            data_path, meta_path = self._paths(key)
+            try:
+                last_use = data_path.stat().st_mtime
+            except OSError:
+                last_use = 0.0
+            unused = keep is None or self._unused(key, keep)
+            old = older_than_days is None or last_use < cutoff
+            if unused and old:
+                for path in (data_path, meta_path):
+                    with contextlib.suppress(OSError):
+                        freed += path.stat().st_size
+                        path.unlink()
+                removed += 1
+        for tmp in (self.root / self.FOLDER).glob("*/.*.tmp"):  # left by a killed process
+            with contextlib.suppress(OSError):
+                stat = tmp.stat()
+                if stat.st_mtime < time.time() - STALE_TEMP_S:
+                    tmp.unlink()
+                    freed += stat.st_size
+        return removed, freed
+
+    def stats(self) -> CacheStats:
+        """Number of entries and bytes used."""
+        entries, size = 0, 0
+        folder = self.root / self.FOLDER
+        if folder.is_dir():
+            for path in folder.glob("*/*"):
+                size += path.stat().st_size
+                entries += path.suffix == ".json"
+        return CacheStats(self.root, entries, size)
+
+
+class ClipCache(_Store):
+    """A folder of clips named by :func:`clip_key`."""
+
+    FOLDER, SUFFIX = "clips", ".wav"
 
     def get(self, key: str) -> Clip | None:
         """The clip stored under *key*, or None (corrupt entries are removed)."""
@@ -96,8 +166,7 @@ class ClipCache:
         except Exception:  # any damage at all: the entry is a miss, and goes
             self.discard(key)
             return None
-        with contextlib.suppress(OSError):
-            os.utime(wav_path)  # last use, for `cache prune --older-than`
+        self._touch(key)
         return Clip(samples=samples, sample_rate=rate, marks=marks)
 
     def put(self, key: str, clip: Clip, info: dict[str, object] | None = None) -> None:
@@ -116,59 +185,6 @@ class ClipCache:
         wav_path, meta_path = self._paths(key)
         return wav_path.is_file() and meta_path.is_file()
 
-    def discard(self, key: str) -> None:
-        """Remove an entry if present."""
-        for path in self._paths(key):
-            with contextlib.suppress(OSError):
-                path.unlink()
-
-    def keys(self) -> Iterator[str]:
-        """Every stored key, including half-stored ones (a WAV whose JSON was never written)."""
-        folder = self.root / "clips"
-        if folder.is_dir():
-            yield from sorted({path.stem for path in folder.glob("*/*")
-                               if path.suffix in (".wav", ".json") and not path.name.startswith(".")})
-
-    def prune(self, keep: set[str] | None = None, older_than_days: float | None = None,
-              now: float | None = None) -> tuple[int, int]:
-        """Remove entries not in *keep* and/or not used for *older_than_days* (both must hold
-        when both are given); returns (entries removed, bytes freed)."""
-        if keep is None and older_than_days is None:
-            return 0, 0
-        cutoff = (now if now is not None else time.time()) - (older_than_days or 0) * 86400
-        removed = freed = 0
-        for key in list(self.keys()):
-            wav_path, meta_path = self._paths(key)
-            try:
-                last_use = wav_path.stat().st_mtime
-            except OSError:
-                last_use = 0.0
-            unused = keep is None or key not in keep
-            old = older_than_days is None or last_use < cutoff
-            if unused and old:
-                for path in (wav_path, meta_path):
-                    with contextlib.suppress(OSError):
-                        freed += path.stat().st_size
-                        path.unlink()
-                removed += 1
-        for tmp in (self.root / "clips").glob("*/.*.tmp"):  # left by a killed process
-            with contextlib.suppress(OSError):
-                stat = tmp.stat()
-                if stat.st_mtime < time.time() - STALE_TEMP_S:
-                    tmp.unlink()
-                    freed += stat.st_size
-        return removed, freed
-
-    def stats(self) -> CacheStats:
-        """Number of entries and bytes used."""
-        entries, size = 0, 0
-        folder = self.root / "clips"
-        if folder.is_dir():
-            for path in folder.glob("*/*"):
-                size += path.stat().st_size
-                entries += path.suffix == ".json"
-        return CacheStats(self.root, entries, size)
-
 
 @dataclass(frozen=True)
 class Encoded:
@@ -178,17 +194,20 @@ class Encoded:
     loudness: BlockLoudness
 
 
-class SectionCache:
+class SectionCache(_Store):
     """Encoded sections of episodes (:mod:`podcast.loudness`), beside the clips they were made
-    from: an MP3 file of bare frames and a JSON file with its loudness, the clip keys it used
-    and its SHA-256, checked on every read like a clip."""
+    from: an MP3 file of bare frames and a JSON file with its loudness, the keys of the clips
+    in it and its SHA-256, checked on every read like a clip. ``prune`` with *keep* removes
+    the sections made from a clip not in *keep*."""
 
-    def __init__(self, root: Path | None = None) -> None:
-        self.root = (root or default_dir()).expanduser()
+    FOLDER, SUFFIX = "sections", ".mp3"
 
-    def _paths(self, key: str) -> tuple[Path, Path]:
-        folder = self.root / "sections" / key[:2]
-        return folder / f"{key}.mp3", folder / f"{key}.json"
+    def _unused(self, key: str, keep: set[str]) -> bool:
+        try:
+            clips = json.loads(self._paths(key)[1].read_text(encoding="utf-8"))["clips"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return True
+        return not set(clips) <= keep
 
     def get(self, key: str) -> Encoded | None:
         """The section stored under *key*, or None (damaged entries are removed)."""
@@ -207,8 +226,7 @@ class SectionCache:
         except Exception:  # any damage at all: the entry is a miss, and goes
             self.discard(key)
             return None
-        with contextlib.suppress(OSError):
-            os.utime(mp3_path)
+        self._touch(key)
         return Encoded(data, loudness)
 
     def put(self, key: str, section: Encoded, clips: list[str]) -> None:
@@ -222,9 +240,3 @@ class SectionCache:
                              "momentary": list(loud.momentary), "short_term": list(loud.short_term)}}
         with atomic_path(meta_path) as tmp:
             tmp.write_text(json.dumps(meta), encoding="utf-8")
-
-    def discard(self, key: str) -> None:
-        """Remove an entry if present."""
-        for path in self._paths(key):
-            with contextlib.suppress(OSError):
-                path.unlink()

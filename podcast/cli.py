@@ -333,12 +333,13 @@ def cache_key(
 
 @cache_app.command("info")
 def cache_info(cache_dir: CacheDir = None) -> None:
-    """Where the cache is, how many clips it holds and how much space they take."""
-    from podcast.cache import ClipCache
+    """Where the cache is, how many clips and encoded sections it holds and their size."""
+    from podcast.cache import ClipCache, SectionCache
 
-    stats = ClipCache(cache_dir).stats()
-    typer.echo(f"location: {stats.location}\nentries: {stats.entries}\n"
-               f"size: {stats.bytes / 1e6:.1f} MB")
+    clips, sections = ClipCache(cache_dir).stats(), SectionCache(cache_dir).stats()
+    typer.echo(f"location: {clips.location}\nentries: {clips.entries}\n"
+               f"size: {clips.bytes / 1e6:.1f} MB\n"
+               f"encoded sections: {sections.entries} ({sections.bytes / 1e6:.1f} MB)")
 
 
 @cache_app.command("prune")
@@ -349,8 +350,9 @@ def cache_prune(
         "--older-than", min=0, help="Remove clips not used for this many days.")] = None,
     cache_dir: CacheDir = None,
 ) -> None:
-    """Remove clips no issue uses and/or clips unused for N days (both must hold if both given)."""
-    from podcast.cache import ClipCache
+    """Remove clips no issue uses and/or clips unused for N days (both must hold if both given),
+    and the encoded sections made from them or unused as long."""
+    from podcast.cache import ClipCache, SectionCache
     from podcast.catalog import used_keys
 
     if unused_in is None and older_than is None:
@@ -358,7 +360,9 @@ def cache_prune(
         raise typer.Exit(2)
     keep = _guard(lambda: used_keys(unused_in)) if unused_in else None
     removed, freed = ClipCache(cache_dir).prune(keep, older_than)
-    typer.echo(f"removed {removed} entries, freed {freed / 1e6:.1f} MB")
+    sections, section_bytes = SectionCache(cache_dir).prune(keep, older_than)
+    typer.echo(f"removed {removed} entries, freed {freed / 1e6:.1f} MB; "
+               f"removed {sections} encoded sections, freed {section_bytes / 1e6:.1f} MB")
 
 
 def main() -> None:

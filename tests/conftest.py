@@ -100,11 +100,16 @@ def counting() -> Iterator[CountingEngine]:
 
 
 @pytest.fixture(scope="session")
-def sample_build(tmp_path_factory: pytest.TempPathFactory) -> BuildReport:
+def sample_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The cache folder :func:`sample_build` fills."""
+    return tmp_path_factory.mktemp("sample-cache")
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory: pytest.TempPathFactory, sample_cache: Path) -> BuildReport:
     """The sample issue built once with espeak, for tests that only read its outputs."""
     out = tmp_path_factory.mktemp("sample-out")
-    cache = tmp_path_factory.mktemp("sample-cache")
-    return build(SAMPLE, BuildOptions(out_dir=out, engine="espeak", cache_dir=cache))
+    return build(SAMPLE, BuildOptions(out_dir=out, engine="espeak", cache_dir=sample_cache))
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,

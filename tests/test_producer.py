@@ -236,17 +236,22 @@ def test_cache_info_and_prune(tmp_path: Path, counting: CountingEngine) -> None:
                                "--cache-dir", str(cache)]).exit_code == 0
     info = runner.invoke(app, ["cache", "info", "--cache-dir", str(cache)])
     assert f"location: {cache}" in info.stdout and "entries: 5" in info.stdout
+    sections = len(list(cache.glob("sections/*/*.mp3")))
+    assert sections >= 2 and f"encoded sections: {sections} " in info.stdout
     issue.write_text(issue.read_text().replace("tidy code", "neat code"), encoding="utf-8")
     prune = runner.invoke(app, ["cache", "prune", "--unused-in", str(tmp_path / "show"),
                                 "--cache-dir", str(cache)])
     assert prune.exit_code == 0, prune.output
-    assert prune.stdout.startswith("removed 1 entries")
+    # the clip of the edited text goes, and the one section made from it
+    assert prune.stdout.startswith("removed 1 entries") and "removed 1 encoded sections" in prune.stdout
+    assert len(list(cache.glob("sections/*/*.mp3"))) == sections - 1
     old = time.time() - 40 * 86400
-    for f in cache.glob("clips/*/*.wav"):
+    for f in [*cache.glob("clips/*/*.wav"), *cache.glob("sections/*/*.mp3")]:
         os.utime(f, (old, old))
     aged = runner.invoke(app, ["cache", "prune", "--older-than", "30", "--cache-dir", str(cache)])
     assert aged.stdout.startswith("removed 4 entries")
-    assert "entries: 0" in runner.invoke(app, ["cache", "info", "--cache-dir", str(cache)]).stdout
+    after = runner.invoke(app, ["cache", "info", "--cache-dir", str(cache)]).stdout
+    assert "entries: 0" in after and "encoded sections: 0 " in after
 
 
 def test_unchanged_issue_is_left_alone_unless_forced(tmp_path: Path, counting: CountingEngine) -> None:
