@@ -14,6 +14,7 @@ from podcast import audio
 from podcast.assemble import mix
 from podcast.build import BuildOptions, BuildReport, build, choose_engine
 from podcast.cache import ClipCache
+from podcast.errors import AudioError
 from podcast.project import load
 from podcast.report import Silent
 from podcast.synthesize import plan, run
@@ -47,9 +48,9 @@ def test_frame_count_and_delay_are_what_the_sections_assume(rate: int, channels:
 
 def test_mp3_frames_refuses_anything_else() -> None:
     mp3 = _encode(np.zeros((3000, 1), np.float32), 44100)
-    with pytest.raises(audio.AudioError):
+    with pytest.raises(AudioError):
         audio.mp3_frames(b"ID3" + mp3)
-    with pytest.raises(audio.AudioError):
+    with pytest.raises(AudioError):
         audio.mp3_frames(mp3[:-10])
 
 
@@ -75,6 +76,7 @@ def test_sample_is_cut_between_segments_in_silence(sample_build: BuildReport, sa
 
 def test_info_frame_gives_players_the_exact_length(sample_build: BuildReport) -> None:
     info = MP3(str(sample_build.mp3)).info
+    assert info is not None
     assert info.bitrate_mode == BitrateMode.CBR and not info.sketchy
     assert info.length == pytest.approx(sample_build.duration_s, abs=1e-6)
     assert decode(sample_build.mp3).shape[0] == round(sample_build.duration_s * 44100)
