@@ -142,3 +142,30 @@ def test_sections_play_back_as_one_stream(tmp_path: Path) -> None:
     both = np.frombuffer(result.stdout, "<f4")
     assert both.shape[0] == 2 * alone.shape[0]
     assert np.array_equal(both[alone.shape[0]:], alone)
+
+
+def test_a_long_segment_is_cut_between_its_clips(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A segment longer than MAX_SECTION_S is cut in the pauses between its clips (here with
+    the limit lowered to 4 s), and the episode still plays its speech where the chapters say."""
+    from podcast import assemble
+
+    monkeypatch.setattr(assemble, "MAX_SECTION_S", 4.0)
+    long_text = " [pause 600ms] ".join(
+        f"Part {word} of a long story, told slowly so that it takes a few seconds."
+        for word in ("one", "two", "three", "four"))
+    issue = write(tmp_path / "show" / "2024-03-04.yaml", SMALL_EN.replace(
+        "Another team shared a dataset of spoken questions.", long_text))
+    cache = tmp_path / "cache"
+    report = build(issue, BuildOptions(out_dir=tmp_path / "out", engine="espeak", cache_dir=cache))
+    project, _ = load(issue, "espeak")
+    engine, voice, _ = choose_engine(project, BuildOptions(engine="espeak"), Silent())
+    plans = plan(project.script, engine, voice, lexicon=project.lexicon)
+    episode = mix(plans, run(plans, engine, ClipCache(cache)), project.show)
+    later = {part.key for part in next(p for p in plans if len(p.parts) == 4).parts[1:]}
+    assert any(s.clips and s.clips[0].key in later for s in episode.sections)
+    data = decode(report.mp3)
+    spf = audio.samples_per_frame(44100)
+    for section in episode.sections[1:]:
+        around = data[section.first_frame * spf - spf:section.first_frame * spf + audio.ENCODER_DELAY]
+        assert np.abs(around).max() < 10 ** (-50 / 20)
+    assert len(data) == round(report.duration_s * 44100)
