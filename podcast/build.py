@@ -193,7 +193,7 @@ def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: C
     reporter.stage("encode")
     with Outputs() as outputs:
         staged = outputs.stage(mp3)
-        loudness = encode_normalized(episode, project.show, staged, SectionCache(cache.root))
+        loudness = encode_normalized(episode, project.show, staged, SectionCache(cache.root), reporter)
         goal = project.show.loudness
         if (abs(loudness.integrated_lufs - goal.integrated_lufs) > 1.0
                 or loudness.true_peak_db > goal.true_peak_db):

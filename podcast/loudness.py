@@ -28,6 +28,7 @@ from podcast import audio
 from podcast.assemble import Mix, Section
 from podcast.cache import Encoded, SectionCache
 from podcast.errors import AudioError
+from podcast.report import Reporter
 from podcast.show import Show
 
 MAX_PASSES = 4
@@ -63,8 +64,8 @@ def workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def encode_normalized(episode: Mix, show: Show, path: Path,
-                      cache: SectionCache | None = None) -> audio.Loudness:
+def encode_normalized(episode: Mix, show: Show, path: Path, cache: SectionCache | None = None,
+                      reporter: Reporter | None = None) -> audio.Loudness:
     """Write the episode's MP3 frames to *path*; returns its loudness as decoded."""
     settings = Settings(show.loudness.integrated_lufs, show.loudness.true_peak_db, show.output.bitrate,
                         audio.ffmpeg_version())
@@ -72,6 +73,9 @@ def encode_normalized(episode: Mix, show: Show, path: Path,
     keys = [settings.key(s.key(rate, channels)) for s in episode.sections]
     results: list[Encoded | None] = [cache.get(k) if cache else None for k in keys]
     todo = [i for i, r in enumerate(results) if r is None]
+    if reporter:
+        reporter.note(f"encoding {len(todo)} of {len(keys)} sections "
+                      f"({len(keys) - len(todo)} from the cache), {workers()} at a time")
 
     def job(i: int) -> Encoded:
         done = encode_section(episode, episode.sections[i], settings)
