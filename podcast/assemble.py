@@ -143,27 +143,29 @@ class Mix:
         """Duration of the encoded episode as decoded, from its exact frame count."""
         return self.mp3_frames * samples_per_frame(self.sample_rate) / self.sample_rate
 
-    def render(self, section: Section, windows: list[tuple[int, int]] | None = None) -> Iterator[Audio]:
-        """The section's audio (or only the (start, end) *windows* of it, one after the other),
-        float32 (frames, channels), in blocks of at most :data:`BLOCK_FRAMES`."""
-        rate = self.sample_rate
-        voices = [(p.at - section.start,
-                   resample_mono(as_frames(p.clip.samples, 1)[:, 0], p.clip.sample_rate, rate))
-                  for p in section.clips]
-        for start, end in windows or [(0, section.frames)]:
-            for lo in range(start, end, BLOCK_FRAMES):
-                hi = min(end, lo + BLOCK_FRAMES)
-                block = np.zeros((hi - lo, self.channels), dtype=np.float32)
-                for at, voice in voices:
-                    a, b = max(lo, at), min(hi, at + voice.shape[0])
-                    if a < b:
-                        block[a - lo:b - lo] += voice[a - at:b - at, None]
-                for bed in section.beds:
-                    at = bed.at - section.start
-                    a, b = max(lo, at), min(hi, at + bed.track.shape[0])
-                    if a < b:
-                        block[a - lo:b - lo] += bed.track[a - at:b - at] * bed.gains(a - at, b - at)[:, None]
-                yield block
+    def voices(self, section: Section) -> list[tuple[int, Audio]]:
+        """The section's clips resampled to the output rate (mono), with their offsets in it."""
+        return [(p.at - section.start,
+                 resample_mono(as_frames(p.clip.samples, 1)[:, 0], p.clip.sample_rate, self.sample_rate))
+                for p in section.clips]
+
+    def render(self, section: Section, voices: list[tuple[int, Audio]] | None = None) -> Iterator[Audio]:
+        """The section's audio, float32 (frames, channels), in blocks of at most
+        :data:`BLOCK_FRAMES` (*voices*: :meth:`voices`, when already made)."""
+        voices = self.voices(section) if voices is None else voices
+        for lo in range(0, section.frames, BLOCK_FRAMES):
+            hi = min(section.frames, lo + BLOCK_FRAMES)
+            block = np.zeros((hi - lo, self.channels), dtype=np.float32)
+            for at, voice in voices:
+                a, b = max(lo, at), min(hi, at + voice.shape[0])
+                if a < b:
+                    block[a - lo:b - lo] += voice[a - at:b - at, None]
+            for bed in section.beds:
+                at = bed.at - section.start
+                a, b = max(lo, at), min(hi, at + bed.track.shape[0])
+                if a < b:
+                    block[a - lo:b - lo] += bed.track[a - at:b - at] * bed.gains(a - at, b - at)[:, None]
+            yield block
 
 
 def mix(plans: list[SegmentPlan], synthesis: Synthesis, show: Show) -> Mix:
