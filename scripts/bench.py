@@ -1022,7 +1022,7 @@ def child_stages(issue: Path, cache_dir: Path, out: Path, whatif: bool) -> dict[
     clock.wrap(assemble, "trim", lambda: "trim")
     clock.wrap(assemble, "_digest", lambda: "digest")
     clock.wrap(assemble, "decode", lambda: "decode")
-    clock.wrap(assemble, "resample_mono", lambda: f"resample:{clock.context()}")
+    clock.wrap(assemble, "resample_mono", lambda: "resample")
     clock.wrap_render(assemble.Mix)
     clock.wrap(audio, "integrated_loudness", lambda: "measure", context="measure")
     clock.wrap_sections(loudness, audio)
@@ -1589,13 +1589,13 @@ def render_stages(res: AssemblyResults) -> list[str]:
                                          "ffmpeg ebur128 true peak)")):
                 row(indent(3, f"*busy* {text}{calls(longest, key)}"),
                     part_s(key), share(key), part(longest, key))
-                rk, sk = f"render:{key}", f"resample:{key}"
+                rk = f"render:{key}"
                 row(indent(4, f"*busy* of which rendering the blocks in Python (`Mix.render`)"
                               f"{calls(longest, rk)}"),
                     part_s(rk), share(rk), part(longest, rk))
-                row(indent(5, f"*busy* of which resampling the clips (`audio.resample_mono`, libsoxr)"
-                              f"{calls(longest, sk)}"),
-                    part_s(sk), share(sk), part(longest, sk))
+            row(indent(3, "*busy* resample the section's clips once (`Mix.voices` → `audio.resample_mono`, "
+                          "libsoxr)" + calls(longest, "resample")),
+                part_s("resample"), share("resample"), part(longest, "resample"))
             row(indent(3, "*busy* store the encoded section (`SectionCache.put`)" + calls(longest, "put")),
                 part_s("put"), share("put"), part(longest, "put"))
         else:
@@ -1615,20 +1615,20 @@ def render_stages(res: AssemblyResults) -> list[str]:
     b = busy(longest)
     if b:
         render_s = part(longest, "render:measure", "render:encode")["s"]
-        resample = part(longest, "resample:measure", "resample:encode")
+        resample = part(longest, "resample")
         lines += [f"Inside the workers at {longest} min: {b:.1f} s busy over a {top['span_s']:.1f} s span on "
                   f"{pool} thread(s) ({100 * b / (top['span_s'] * pool):.0f}% busy); of the busy time, "
                   f"encode + measure {100 * part(longest, 'encode')['s'] / b:.0f}%, measuring the section "
                   f"first {100 * part(longest, 'measure')['s'] / b:.0f}%, rendering (inside both) "
-                  f"{100 * render_s / b:.0f}%, of which resampling {100 * resample['s'] / b:.0f}%.", ""]
+                  f"{100 * render_s / b:.0f}%, resampling the clips {100 * resample['s'] / b:.0f}%.", ""]
     passes = top["encode_calls"] + top["sections"]
     lines += [f"At {longest} min the episode is {top['duration_s'] / 60:.1f} minutes in {top['sections']} "
               f"sections (the longest {top['longest_section_s']:.0f} s), encoded {pool} at a time; "
               f"{top['encode_calls']} encodes for {top['sections']} sections: {top['reencoded']} section(s) "
               f"missed the loudness target on the first encode and were encoded again{misses(top)}. "
               "Each section is "
-              f"rendered once per pass (its measurement and each encode: {passes} renders), and each render "
-              f"resamples its clips again: {resample_calls(top)} `resample_mono` calls for {top['clips']} "
+              f"rendered once per pass (its measurement and each encode: {passes} renders) from its clips, "
+              f"resampled once per section: {resample_calls(top)} `resample_mono` calls for {top['clips']} "
               f"clips. The stage process peaked at {top['peak_mb']:,.0f} MB; the MP3 is "
               f"{top['mp3_mb']:.0f} MB. "
               + ("Peak RSS per stage is measured by resetting the peak (`/proc/self/clear_refs`) before "
@@ -1672,7 +1672,7 @@ def misses(top: dict[str, Any]) -> str:
 
 def resample_calls(top: dict[str, Any]) -> int:
     """``resample_mono`` calls in a stage-breakdown run."""
-    return sum(int(q["calls"]) for k, q in top["parts"].items() if k.startswith("resample:"))
+    return sum(int(q["calls"]) for k, q in top["parts"].items() if k == "resample")
 
 
 def render_whatif(top: dict[str, Any], minutes: int, floor: float | None) -> list[str]:
