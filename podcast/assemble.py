@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -219,14 +219,15 @@ def mix(plans: list[SegmentPlan], synthesis: Synthesis, show: Show) -> Mix:
         voice_in, intro_end = bounds[0]
         points = [(0, full), (max(0, voice_in - round(0.8 * rate)), full), (voice_in, ducked),
                   (intro_end, ducked), (intro_end + round(_INTRO_FADE_S * rate), 0.0)]
-        sections[0] = _with_bed(sections[0], _bed(intro, music.intro, 0, points))
+        sections[0] = replace(sections[0], beds=(*sections[0].beds, _bed(intro, music.intro, 0, points)))
     if outro is not None and music.outro:
         last_start, last_end = bounds[-1]
         # it ends with the episode and enters under the last segment, inside the last section
         begin = max(0, total - outro.shape[0], last_start - rate, sections[-1].start)
         points = [(begin, 0.0), (begin + rate, ducked), (last_end, ducked),
                   (last_end + round(1.2 * rate), full), (total - 3 * rate, full), (total, 0.0)]
-        sections[-1] = _with_bed(sections[-1], _bed(outro, music.outro, begin, points))
+        bed = _bed(outro, music.outro, begin, points)
+        sections[-1] = replace(sections[-1], beds=(*sections[-1].beds, bed))
     return Mix(rate, channels, tuple(placements), tuple(sections))
 
 
@@ -282,10 +283,6 @@ class _Cutter:
     def _close(self, frames: int) -> None:
         self.sections.append(Section(self.first, self.first * self.spf, frames, tuple(self.clips), ()))
         self.clips = []
-
-
-def _with_bed(section: Section, bed: Bed) -> Section:
-    return Section(section.first_frame, section.start, section.frames, section.clips, (*section.beds, bed))
 
 
 def _bed(track: Audio, path: Path, at: int, points: list[tuple[int, float]]) -> Bed:

@@ -42,16 +42,8 @@ def ffmpeg_exe() -> str:
 
 def ffmpeg(args: list[str], data: bytes | None = None) -> tuple[bytes, str]:
     """Run ffmpeg with *args*, feeding *data* on stdin; returns (stdout, stderr)."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "info", *args]
-    try:
-        proc = subprocess.run(cmd, input=data, capture_output=True, check=False)
-    except OSError as exc:
-        raise AudioError(f"cannot run ffmpeg: {exc}") from exc
-    err = proc.stderr.decode("utf-8", errors="replace")
-    if proc.returncode != 0:
-        tail = " | ".join(line for line in err.strip().splitlines()[-3:])
-        raise AudioError(f"ffmpeg failed ({proc.returncode}): {tail}")
-    return proc.stdout, err
+    out, err, _ = ffmpeg_stream(args, [data] if data else [])
+    return out, err
 
 
 def ffmpeg_stream(args: list[str], blocks: Iterable[bytes],
@@ -183,9 +175,13 @@ def encode_mp3(data: Audio, rate: int, path: Path, *, bitrate: str, gain_db: flo
                ceiling_db: float) -> None:
     """Apply *gain_db*, limit peaks to *ceiling_db* and encode one CBR MP3 file (a preview)."""
     ffmpeg([*_raw_args(rate, data.shape[1]), "-i", "-", "-af", limiter_chain(gain_db, ceiling_db),
-            "-c:a", "libmp3lame", "-b:a", bitrate, "-ar", str(rate),
-            "-map_metadata", "-1", "-id3v2_version", "0", "-write_id3v1", "0", *_BITEXACT,
-            "-f", "mp3", "-y", str(path)], data.astype("<f4").tobytes())
+            *_lame_args(rate, bitrate), "-y", str(path)], data.astype("<f4").tobytes())
+
+
+def _lame_args(rate: int, bitrate: str) -> list[str]:
+    """ffmpeg output options: CBR MP3 without metadata or tags, reproducible bytes."""
+    return ["-c:a", "libmp3lame", "-b:a", bitrate, "-ar", str(rate), "-map_metadata", "-1",
+            "-id3v2_version", "0", "-write_id3v1", "0", *_BITEXACT, "-f", "mp3"]
 
 
 ENCODER_DELAY = 1105
@@ -209,18 +205,25 @@ def lame_frames(samples: int, rate: int) -> int:
     return -(-samples // spf) + (1 if spf == 1152 else 2)
 
 
+def _frame_length(header: int) -> int | None:
+    """Bytes in the MPEG audio layer III frame that starts with *header*; None if it is not one."""
+    version, layer = (header >> 19) & 3, (header >> 17) & 3
+    kbps_index, rate_index, padding = (header >> 12) & 15, (header >> 10) & 3, (header >> 9) & 1
+    if header >> 21 != 0x7FF or version == 1 or layer != 1 or kbps_index in (0, 15) or rate_index == 3:
+        return None
+    mpeg1 = version == 3
+    kbps, rate = _L3_KBPS[mpeg1][kbps_index], _MPEG_RATES[version][rate_index]
+    return (144 if mpeg1 else 72) * kbps * 1000 // rate + padding
+
+
 def mp3_frames(data: bytes) -> int:
     """The number of MPEG audio layer III frames in *data*, which must hold nothing else."""
     count = pos = 0
     while pos < len(data):
-        header = int.from_bytes(data[pos:pos + 4], "big") if len(data) - pos >= 4 else 0
-        version, layer = (header >> 19) & 3, (header >> 17) & 3
-        kbps_index, rate_index, padding = (header >> 12) & 15, (header >> 10) & 3, (header >> 9) & 1
-        if header >> 21 != 0x7FF or version == 1 or layer != 1 or kbps_index in (0, 15) or rate_index == 3:
+        length = _frame_length(int.from_bytes(data[pos:pos + 4], "big")) if len(data) - pos >= 4 else None
+        if length is None:
             raise AudioError(f"the encoder wrote something other than MP3 frames (byte {pos})")
-        mpeg1 = version == 3
-        kbps = _L3_KBPS[mpeg1][kbps_index]
-        pos += (144 if mpeg1 else 72) * kbps * 1000 // _MPEG_RATES[version][rate_index] + padding
+        pos += length
         count += 1
     if pos != len(data):
         raise AudioError("the encoder's output ends inside an MP3 frame")
@@ -232,9 +235,10 @@ def info_frame(first: bytes, frames: int, size: int) -> bytes:
     *first*: players read the frame count and size from it (a CBR stream's exact duration)
     and skip it. It carries no LAME tag, so no player trims the encoder delay away."""
     header = int.from_bytes(first[:4], "big") & ~(1 << 9)  # no padding byte
-    version, kbps_index, rate_index = (header >> 19) & 3, (header >> 12) & 15, (header >> 10) & 3
-    mpeg1, mono = version == 3, (header >> 6) & 3 == 3
-    length = (144 if mpeg1 else 72) * _L3_KBPS[mpeg1][kbps_index] * 1000 // _MPEG_RATES[version][rate_index]
+    length = _frame_length(header)
+    if length is None:
+        raise AudioError("the encoded sections do not start with an MP3 frame")
+    mpeg1, mono = (header >> 19) & 3 == 3, (header >> 6) & 3 == 3
     side_info = (17 if mono else 32) if mpeg1 else (9 if mono else 17)
     body = b"Info" + (3).to_bytes(4, "big") + frames.to_bytes(4, "big") + (size + length).to_bytes(4, "big")
     frame = header.to_bytes(4, "big") + bytes(side_info) + body
@@ -255,15 +259,20 @@ def _lufs(value: str) -> float:
     return float("-inf") if value == "-inf" else float(value)
 
 
-def integrated_loudness(blocks: Iterable[bytes], rate: int, channels: int, chain: str = "") -> float:
-    """Integrated loudness (LUFS) of float32 PCM streamed in *blocks*, after filters *chain*."""
-    _, err, _ = ffmpeg_stream([*_raw_args(rate, channels), "-i", "-", "-af",
-                            f"{chain + ',' if chain else ''}ebur128=peak=none:framelog=quiet",
-                            "-f", "null", "-"], blocks)
-    match = _INTEGRATED.search(err[err.rfind("Summary:"):])
-    if not match:
+def _summary(err: str, *patterns: re.Pattern[str]) -> list[float]:
+    """The values *patterns* find in the summary ffmpeg's ebur128 filter printed last."""
+    summary = err[err.rfind("Summary:"):]
+    found = [pattern.search(summary) for pattern in patterns]
+    if not all(found):
         raise AudioError("could not read the loudness measurement from ffmpeg")
-    return _lufs(match.group(1))
+    return [_lufs(match.group(1)) for match in found if match]
+
+
+def integrated_loudness(blocks: Iterable[bytes], rate: int, channels: int) -> float:
+    """Integrated loudness (LUFS) of float32 PCM streamed in *blocks*."""
+    _, err, _ = ffmpeg_stream([*_raw_args(rate, channels), "-i", "-", "-af",
+                               "ebur128=peak=none:framelog=quiet", "-f", "null", "-"], blocks)
+    return _summary(err, _INTEGRATED)[0]
 
 
 @dataclass(frozen=True)
@@ -287,16 +296,12 @@ def encode_measured(blocks: Iterable[bytes], rate: int, channels: int, *, bitrat
     their loudness as decoded, measured by a second ffmpeg while the first one encodes."""
     mp3, _, err = ffmpeg_stream(
         [*_raw_args(rate, channels), "-i", "-", "-af", limiter_chain(gain_db, ceiling_db),
-         "-c:a", "libmp3lame", "-b:a", bitrate, "-ar", str(rate), "-map_metadata", "-1",
-         "-write_xing", "0", "-id3v2_version", "0", "-write_id3v1", "0", *_BITEXACT, "-f", "mp3", "-"],
+         *_lame_args(rate, bitrate), "-write_xing", "0", "-"],
         blocks, then=["-f", "mp3", "-i", "-", "-af", "ebur128=peak=true:framelog=info", "-f", "null", "-"])
-    summary = err[err.rfind("Summary:"):]
-    integrated, peak = _INTEGRATED.search(summary), _TRUE_PEAK.search(summary)
-    if not integrated or not peak:
-        raise AudioError("could not read the loudness measurement from ffmpeg")
+    integrated, peak = _summary(err, _INTEGRATED, _TRUE_PEAK)
     values = _FRAME_LOG.findall(err[:err.rfind("Summary:")])
-    return mp3, BlockLoudness(_lufs(integrated.group(1)), _lufs(peak.group(1)),
-                              tuple(_lufs(m) for m, _ in values), tuple(_lufs(s) for _, s in values))
+    return mp3, BlockLoudness(integrated, peak, tuple(_lufs(m) for m, _ in values),
+                              tuple(_lufs(s) for _, s in values))
 
 
 def gated_loudness(momentary: Iterable[float]) -> float:

@@ -17,9 +17,10 @@ import json
 import os
 import time
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import platformdirs
@@ -29,6 +30,7 @@ from podcast.atomic import atomic_path
 from podcast.audio import BlockLoudness, write_wav
 from podcast.engines.base import Clip, Request
 
+T = TypeVar("T")
 FORMAT_VERSION = 1
 ENV_VAR = "PODCAST_CACHE_DIR"
 STALE_TEMP_S = 3600.0
@@ -78,9 +80,35 @@ class _Store:
         folder = self.root / self.FOLDER / key[:2]
         return folder / f"{key}{self.SUFFIX}", folder / f"{key}.json"
 
-    def _touch(self, key: str) -> None:
+    def _read(self, key: str, parse: Callable[[dict[str, Any], bytes], T]) -> T | None:
+        """``parse(meta, data)`` of the entry under *key* once its checksum holds, or None: a
+        missing entry, or a damaged one (any error at all), which is removed."""
+        data_path, meta_path = self._paths(key)
+        if not data_path.is_file() or not meta_path.is_file():
+            return None
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            data = data_path.read_bytes()
+            if meta.get("sha256") != hashlib.sha256(data).hexdigest():
+                raise ValueError("checksum mismatch")
+            value = parse(meta, data)
+        except Exception:  # any damage at all: the entry is a miss, and goes
+            self.discard(key)
+            return None
         with contextlib.suppress(OSError):
-            os.utime(self._paths(key)[0])  # last use, for `cache prune --older-than`
+            os.utime(data_path)  # last use, for `cache prune --older-than`
+        return value
+
+    def _write(self, key: str, write: Callable[[Path], object], meta: dict[str, Any]) -> None:
+        """Store an entry atomically: the data file (``write(path)``) first, then the JSON with
+        *meta* and the data's checksum, which makes it valid."""
+        data_path, meta_path = self._paths(key)
+        with atomic_path(data_path) as tmp:
+            write(tmp)
+            checksum = hashlib.sha256(tmp.read_bytes()).hexdigest()
+        with atomic_path(meta_path) as tmp:
+            tmp.write_text(json.dumps({**meta, "sha256": checksum}, ensure_ascii=False, sort_keys=True),
+                           encoding="utf-8")
 
     def discard(self, key: str) -> None:
         """Remove an entry if present."""
@@ -146,38 +174,12 @@ class ClipCache(_Store):
 
     def get(self, key: str) -> Clip | None:
         """The clip stored under *key*, or None (corrupt entries are removed)."""
-        wav_path, meta_path = self._paths(key)
-        if not wav_path.is_file() or not meta_path.is_file():
-            return None
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            data = wav_path.read_bytes()
-            if meta.get("sha256") != hashlib.sha256(data).hexdigest():
-                raise ValueError("checksum mismatch")
-            with wave.open(io.BytesIO(data), "rb") as w:
-                channels, width, rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
-                frames = w.readframes(w.getnframes())
-            if width != 2 or meta.get("frames") != len(frames) // (2 * channels):
-                raise ValueError("size mismatch")
-            samples = np.frombuffer(frames, dtype="<i2").astype(np.int16)
-            if channels > 1:
-                samples = samples.reshape(-1, channels)
-            marks = tuple(int(m) for m in meta.get("marks", []))
-        except Exception:  # any damage at all: the entry is a miss, and goes
-            self.discard(key)
-            return None
-        self._touch(key)
-        return Clip(samples=samples, sample_rate=rate, marks=marks)
+        return self._read(key, _clip)
 
     def put(self, key: str, clip: Clip, info: dict[str, object] | None = None) -> None:
         """Store *clip* under *key* atomically (WAV first, then the JSON that validates it)."""
-        wav_path, meta_path = self._paths(key)
-        with atomic_path(wav_path) as tmp:
-            write_wav(tmp, clip.samples, clip.sample_rate)
-            checksum = hashlib.sha256(tmp.read_bytes()).hexdigest()
-        meta = {**(info or {}), "frames": clip.frames, "marks": list(clip.marks), "sha256": checksum}
-        with atomic_path(meta_path) as tmp:
-            tmp.write_text(json.dumps(meta, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        self._write(key, lambda tmp: write_wav(tmp, clip.samples, clip.sample_rate),
+                    {**(info or {}), "frames": clip.frames, "marks": list(clip.marks)})
         failpoints.hit("clip-stored")
 
     def has(self, key: str) -> bool:
@@ -211,32 +213,31 @@ class SectionCache(_Store):
 
     def get(self, key: str) -> Encoded | None:
         """The section stored under *key*, or None (damaged entries are removed)."""
-        mp3_path, meta_path = self._paths(key)
-        if not mp3_path.is_file() or not meta_path.is_file():
-            return None
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            data = mp3_path.read_bytes()
-            if meta.get("sha256") != hashlib.sha256(data).hexdigest():
-                raise ValueError("checksum mismatch")
-            loud = meta["loudness"]
-            loudness = BlockLoudness(float(loud["integrated"]), float(loud["true_peak"]),
-                                     tuple(float(v) for v in loud["momentary"]),
-                                     tuple(float(v) for v in loud["short_term"]))
-        except Exception:  # any damage at all: the entry is a miss, and goes
-            self.discard(key)
-            return None
-        self._touch(key)
-        return Encoded(data, loudness)
+        return self._read(key, _encoded)
 
     def put(self, key: str, section: Encoded, clips: list[str]) -> None:
         """Store *section* under *key* atomically (MP3 first, then the JSON that validates it)."""
-        mp3_path, meta_path = self._paths(key)
-        with atomic_path(mp3_path) as tmp:
-            tmp.write_bytes(section.mp3)
         loud = section.loudness
-        meta = {"sha256": hashlib.sha256(section.mp3).hexdigest(), "clips": clips,
-                "loudness": {"integrated": loud.integrated_lufs, "true_peak": loud.true_peak_db,
-                             "momentary": list(loud.momentary), "short_term": list(loud.short_term)}}
-        with atomic_path(meta_path) as tmp:
-            tmp.write_text(json.dumps(meta), encoding="utf-8")
+        self._write(key, lambda tmp: tmp.write_bytes(section.mp3), {
+            "clips": clips,
+            "loudness": {"integrated": loud.integrated_lufs, "true_peak": loud.true_peak_db,
+                         "momentary": list(loud.momentary), "short_term": list(loud.short_term)}})
+
+
+def _clip(meta: dict[str, Any], data: bytes) -> Clip:
+    with wave.open(io.BytesIO(data), "rb") as w:
+        channels, width, rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
+        frames = w.readframes(w.getnframes())
+    if width != 2 or meta.get("frames") != len(frames) // (2 * channels):
+        raise ValueError("size mismatch")
+    samples = np.frombuffer(frames, dtype="<i2").astype(np.int16)
+    if channels > 1:
+        samples = samples.reshape(-1, channels)
+    return Clip(samples=samples, sample_rate=rate, marks=tuple(int(m) for m in meta.get("marks", [])))
+
+
+def _encoded(meta: dict[str, Any], data: bytes) -> Encoded:
+    loud = meta["loudness"]
+    return Encoded(data, BlockLoudness(float(loud["integrated"]), float(loud["true_peak"]),
+                                       tuple(float(v) for v in loud["momentary"]),
+                                       tuple(float(v) for v in loud["short_term"])))

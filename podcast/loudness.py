@@ -5,8 +5,8 @@ BS.1770), and the sections' MP3 frames are joined.
 For each section: its integrated loudness is measured, and it is encoded with the gain that
 brings it to the target plus what the limiter and the encoder usually take away, while a
 second ffmpeg measures the encoded frames as decoded. Only if they miss the target does a
-corrected encode follow. A
-section's result depends on its audio and the settings alone, so it is cached
+corrected encode follow. A section's result depends on its audio and the settings alone
+(checked: LAME wrote the frames the layout counted on), so it is cached
 (:class:`podcast.cache.SectionCache`): a rebuild re-encodes only the sections that changed,
 and the sections are encoded in parallel, one per CPU. Segments at the same loudness make an
 episode at that loudness; the episode's figures are computed from the sections' block values.
@@ -87,11 +87,6 @@ def encode_normalized(episode: Mix, show: Show, path: Path, cache: SectionCache 
         for i, done in zip(todo, pool.map(job, todo), strict=True):
             results[i] = done
     encoded = [r for r in results if r is not None]
-    for section, result in zip(episode.sections, encoded, strict=True):
-        frames = audio.mp3_frames(result.mp3)
-        if frames != audio.lame_frames(section.frames, rate):
-            raise AudioError(f"the MP3 encoder wrote {frames} frames for a section that should take "
-                             f"{audio.lame_frames(section.frames, rate)}: an unsupported LAME version?")
     with path.open("wb") as out:
         out.write(audio.info_frame(encoded[0].mp3, episode.mp3_frames, sum(len(r.mp3) for r in encoded)))
         for result in encoded:
@@ -112,7 +107,6 @@ def combined(parts: list[audio.BlockLoudness]) -> audio.Loudness:
 def encode_section(episode: Mix, section: Section, settings: Settings) -> Encoded:
     """Encode one section at the target loudness, verified on the encoded frames."""
     rate, channels = episode.sample_rate, episode.channels
-
     voices = episode.voices(section)
 
     def pcm() -> Iterator[bytes]:
@@ -134,4 +128,8 @@ def encode_section(episode: Mix, section: Section, settings: Settings) -> Encode
         gain += target - result.integrated_lufs
         if not peak_ok:
             ceiling -= result.true_peak_db - settings.true_peak_db + 0.3
+    frames, expected = audio.mp3_frames(mp3), audio.lame_frames(section.frames, rate)
+    if frames != expected:
+        raise AudioError(f"the MP3 encoder wrote {frames} frames for a section that should take {expected}: "
+                         "an unsupported LAME version?")
     return Encoded(mp3, result)
