@@ -3,7 +3,7 @@
 Every output is staged beside its final path and moved into place only when the whole build
 has succeeded, so a failed build never leaves a partial file or replaces a good one. The
 manifest is moved last: it proves a set of outputs complete. Builds of one episode into one
-folder take turns (:mod:`podcast.locking`).
+folder take turns (:mod:`podcast.infra.locking`).
 """
 
 from __future__ import annotations
@@ -15,22 +15,25 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from podcast import __version__, audio, failpoints, qa
-from podcast.assemble import mix
-from podcast.atomic import Outputs
-from podcast.cache import ClipCache, SectionCache
-from podcast.chapters import Chapter, Tags, chapters_for, chapters_json, write_id3
+from podcast import __version__
+from podcast.audio import ffmpeg
+from podcast.audio.encode import encode_normalized
+from podcast.audio.timeline import mix
 from podcast.engines import registry
 from podcast.engines.base import Engine, Voice
 from podcast.errors import EngineUnavailable, InputError, Problem
-from podcast.locking import episode_lock, remove_stale_temps
-from podcast.loudness import encode_normalized
-from podcast.notes import render_notes
-from podcast.project import Project, load, voice_problems
+from podcast.infra import failpoints
+from podcast.infra.atomic import Outputs
+from podcast.infra.cache import ClipCache, SectionCache
+from podcast.infra.locking import episode_lock, remove_stale_temps
+from podcast.input.project import Project, load, voice_problems
+from podcast.input.show import PACKAGE_DIR, Show
+from podcast.publish.chapters import Chapter, Tags, chapters_for, chapters_json, write_id3
+from podcast.publish.notes import render_notes
+from podcast.publish.transcript import captions, to_srt, to_vtt
 from podcast.report import Reporter, Silent
-from podcast.show import PACKAGE_DIR, Show
-from podcast.synthesize import Policy, SegmentPlan, plan, run
-from podcast.transcript import captions, to_srt, to_vtt
+from podcast.synthesis import qa
+from podcast.synthesis.run import Policy, SegmentPlan, plan, run
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ class BuildReport:
     engine: str
     chapters: list[Chapter]
     segments: SegmentCounts
-    loudness: audio.Loudness
+    loudness: ffmpeg.Loudness
     outputs: list[Path] = field(default_factory=list)
     fallback_reason: str | None = None
     skipped: bool = False
@@ -96,7 +99,7 @@ class BuildReport:
         counts = (SegmentCounts(seg["total"], 0, seg["total"]) if skipped
                   else SegmentCounts(seg["total"], seg["synthesized"], seg["cached"]))
         return cls(Path(data["mp3"]), data["duration_s"], data["engine"], chapters, counts,
-                   audio.Loudness(loud["integrated_lufs"], loud["true_peak_dbtp"], loud["range_lu"]),
+                   ffmpeg.Loudness(loud["integrated_lufs"], loud["true_peak_dbtp"], loud["range_lu"]),
                    [Path(p) for p in data["outputs"]], data.get("fallback_reason"), skipped)
 
 

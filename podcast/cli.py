@@ -139,8 +139,8 @@ def _build_one(issue: Path, options: BuildOptions, as_json: bool, quiet: bool,
 def _build_folder(folder: Path, options: BuildOptions, latest: bool, as_json: bool, quiet: bool,
                   verbose: bool) -> None:
     """Build each issue of *folder* in turn; one that fails does not stop the others."""
-    from podcast.catalog import issue_files
-    from podcast.catalog import latest as newest
+    from podcast.input.catalog import issue_files
+    from podcast.input.catalog import latest as newest
 
     if latest:
         found = newest(folder)
@@ -176,8 +176,8 @@ def validate(
     """Report every problem of each issue (and its show) as FILE:LINE:COLUMN: FIELD: message."""
     from dataclasses import replace
 
-    from podcast.project import check
-    from podcast.show import feed_problems
+    from podcast.input.project import check
+    from podcast.input.show import feed_problems
 
     failed = False
     for path in issues:
@@ -205,7 +205,7 @@ def script(
     engine: EngineOpt = None,
 ) -> None:
     """Print the narration exactly as it will be spoken: segment id, chapter, voice, text."""
-    from podcast.narration import narration, to_markdown, to_text
+    from podcast.script.listing import narration, to_markdown, to_text
 
     if fmt not in ("text", "json", "md"):
         _err(f"error: --format must be text, json or md, not {fmt!r}")
@@ -256,7 +256,7 @@ def new(
 
     A show folder that does not exist yet is created, with a commented show.yaml.
     """
-    from podcast.scaffold import new_issue
+    from podcast.input.scaffold import new_issue
 
     try:
         day = dt.date.fromisoformat(date) if date else None
@@ -296,7 +296,7 @@ def feed(
     = None,
 ) -> None:
     """Write feed.xml (RSS 2.0, iTunes and Podcasting 2.0) for every built episode of a show."""
-    from podcast.feed import write_feed
+    from podcast.publish.feed import write_feed
 
     if not base_url.startswith(("http://", "https://")):
         _err(f"error: --base-url must be an http(s) URL, not {base_url!r}")
@@ -313,7 +313,7 @@ def list_issues(
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array (for CI matrices).")] = False,
 ) -> None:
     """List the issue files of a show folder, oldest first by date."""
-    from podcast.catalog import issue_date, issue_files
+    from podcast.input.catalog import issue_date, issue_files
 
     files = sorted(issue_files(show_dir), key=lambda p: (issue_date(p) or dt.date.min, p.name))
     paths = [str(p) for p in files]
@@ -326,7 +326,7 @@ def cache_key(
 ) -> None:
     """A short hash of the engines, engine versions and voices the shows under FOLDER use:
     a CI cache key that changes when a voice or engine changes."""
-    from podcast.catalog import engine_fingerprint
+    from podcast.input.catalog import engine_fingerprint
 
     typer.echo(_guard(lambda: engine_fingerprint(folder)))
 
@@ -334,7 +334,7 @@ def cache_key(
 @cache_app.command("info")
 def cache_info(cache_dir: CacheDir = None) -> None:
     """Where the cache is, how many clips and encoded sections it holds and their size."""
-    from podcast.cache import ClipCache, SectionCache
+    from podcast.infra.cache import ClipCache, SectionCache
 
     clips, sections = ClipCache(cache_dir).stats(), SectionCache(cache_dir).stats()
     typer.echo(f"location: {clips.location}\nentries: {clips.entries}\n"
@@ -352,8 +352,8 @@ def cache_prune(
 ) -> None:
     """Remove clips no issue uses and/or clips unused for N days (both must hold if both given),
     and the encoded sections made from them or unused as long."""
-    from podcast.cache import ClipCache, SectionCache
-    from podcast.catalog import used_keys
+    from podcast.infra.cache import ClipCache, SectionCache
+    from podcast.input.catalog import used_keys
 
     if unused_in is None and older_than is None:
         _err("error: give --unused-in FOLDER and/or --older-than DAYS")

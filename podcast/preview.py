@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from podcast import audio
-from podcast.assemble import trim
-from podcast.atomic import atomic_path
+from podcast.audio import ffmpeg
+from podcast.audio.timeline import trim
 from podcast.build import BuildOptions, choose_engine, output_dir, policy_for
-from podcast.cache import ClipCache
 from podcast.errors import InputError, PodcastError, Problem
-from podcast.project import load
+from podcast.infra.atomic import atomic_path
+from podcast.infra.cache import ClipCache
+from podcast.input.project import load
 from podcast.report import Reporter, Silent
-from podcast.synthesize import plan, run
+from podcast.synthesis.run import plan, run
 
 if TYPE_CHECKING:
     from podcast.engines.base import Samples
@@ -66,10 +66,10 @@ def preview(issue_file: Path, key: str, out: Path | None = None, options: BuildO
     path = out or output_dir(project, options) / "previews" / f"{project.issue.stem}.{segment.id}.wav"
     with atomic_path(path) as tmp:
         if path.suffix.lower() == ".mp3":
-            data = audio.as_frames(samples)
-            audio.encode_mp3(data, rate, tmp, bitrate="128k", gain_db=0.0, ceiling_db=-1.0)
+            data = ffmpeg.as_frames(samples)
+            ffmpeg.encode_mp3(data, rate, tmp, bitrate="128k", gain_db=0.0, ceiling_db=-1.0)
         else:
-            audio.write_wav(tmp, samples, rate)
+            ffmpeg.write_wav(tmp, samples, rate)
     return PreviewResult(path, segment.id, len(samples) / rate, synthesis.synthesized, engine.name)
 
 

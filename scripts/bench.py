@@ -11,7 +11,7 @@ Python process or one of its ffmpeg children), each child started from a small l
 The report records the commit measured and warns when ``podcast/`` changed during the run.
 
 The build caches two things: synthesized clips (``<cache>/clips``) and encoded sections of the
-episode (``<cache>/sections``: ``podcast.loudness.encode_normalized`` cuts the episode into
+episode (``<cache>/sections``: ``podcast.audio.encode.encode_normalized`` cuts the episode into
 sections between segments and encodes each on its own, two at a time on 2 CPUs). Which of them a
 case starts with is part of its definition:
 
@@ -91,9 +91,9 @@ MP3_ARGS = ["-ar", "44100", "-ac", "2", "-c:a", "libmp3lame", "-b:a", "128k", "-
 LIBESPEAK = "libespeak-ng.so (loaded)"
 """Stands for the espeak-ng shared library being mapped into the process."""
 HEAVY = ("numpy", "edge_tts", "aiohttp", "mutagen", "imageio_ffmpeg", "espeakng_loader",
-         "podcast.engines.espeak", "podcast.audio", LIBESPEAK)
+         "podcast.engines.espeak", "podcast.audio.ffmpeg", LIBESPEAK)
 """What ``--help`` and ``validate`` are checked for (reported)."""
-AUDIO_TTS = ("numpy", "edge_tts", "aiohttp", "mutagen", "imageio_ffmpeg", "podcast.audio", LIBESPEAK)
+AUDIO_TTS = ("numpy", "edge_tts", "aiohttp", "mutagen", "imageio_ffmpeg", "podcast.audio.ffmpeg", LIBESPEAK)
 """The audio/TTS libraries of the target "--help/validate import no audio/TTS libraries" (as
 tests/test_startup.py has it: ``espeakng_loader`` only locates espeak's files, and the engine
 modules can check voice names without loading their libraries, so those do not count; the espeak
@@ -329,9 +329,9 @@ def load_average() -> str:
 def edited_segment(original: Path, edited: Path) -> str:
     """The id of the one segment whose clips differ between two versions of an issue."""
     from podcast.build import BuildOptions, choose_engine
-    from podcast.project import load
+    from podcast.input.project import load
     from podcast.report import Silent
-    from podcast.synthesize import plan
+    from podcast.synthesis.run import plan
 
     keys: list[dict[str, tuple[str, ...]]] = []
     for issue in (original, edited):
@@ -346,7 +346,7 @@ def edited_segment(original: Path, edited: Path) -> str:
 
 
 SECTIONS = "sections"
-"""The folder of encoded sections under a cache folder (``podcast.cache.SectionCache.FOLDER``)."""
+"""The folder of encoded sections under a cache folder (``podcast.infra.cache.SectionCache.FOLDER``)."""
 
 
 def clear_sections(cache: Path) -> None:
@@ -520,13 +520,13 @@ def speech_pool(cache_dir: Path, sample_issue: Path) -> list[Any]:
     joined and cut."""
     import numpy as np
 
-    from podcast.assemble import trim
+    from podcast.audio.timeline import trim
     from podcast.build import BuildOptions, choose_engine
-    from podcast.cache import ClipCache
     from podcast.engines.base import Clip
-    from podcast.project import load
+    from podcast.infra.cache import ClipCache
+    from podcast.input.project import load
     from podcast.report import Silent
-    from podcast.synthesize import plan
+    from podcast.synthesis.run import plan
 
     project, _ = load(sample_issue, "espeak")
     engine, voice, _ = choose_engine(project, BuildOptions(engine="espeak"), Silent())
@@ -552,13 +552,13 @@ def prepare_episode(show: Path, cache_dir: Path, pool: list[Any], minutes: int, 
     floor WAV and its clip keys in episode order."""
     import numpy as np
 
-    from podcast.audio import write_wav
+    from podcast.audio.ffmpeg import write_wav
     from podcast.build import BuildOptions, choose_engine
-    from podcast.cache import ClipCache
     from podcast.engines.base import Clip
-    from podcast.project import load
+    from podcast.infra.cache import ClipCache
+    from podcast.input.project import load
     from podcast.report import Silent
-    from podcast.synthesize import plan
+    from podcast.synthesis.run import plan
 
     cache = ClipCache(cache_dir)
     clips = minutes * CLIPS_PER_MINUTE
@@ -769,10 +769,10 @@ def heavy_in(modules: set[str], names: Sequence[str]) -> list[str]:
 def child_synth(issue: Path, segment: str, cache_dir: Path) -> dict[str, float]:
     """Synthesize one segment as the build would (plan + synthesize.run into an empty cache)."""
     from podcast.build import BuildOptions, choose_engine, policy_for
-    from podcast.cache import ClipCache
-    from podcast.project import load
+    from podcast.infra.cache import ClipCache
+    from podcast.input.project import load
     from podcast.report import Silent
-    from podcast.synthesize import plan, run
+    from podcast.synthesis.run import plan, run
 
     options = BuildOptions(engine="espeak", cache_dir=cache_dir)
     project, _ = load(issue, "espeak")
@@ -801,9 +801,9 @@ def child_naive(keys_file: Path, out: Path) -> dict[str, float]:
     import imageio_ffmpeg
     import numpy as np
 
-    from podcast.audio import decode
-    from podcast.cache import ClipCache
-    from podcast.show import DEFAULT_MUSIC, Loudness, Music, Output
+    from podcast.audio.ffmpeg import decode
+    from podcast.infra.cache import ClipCache
+    from podcast.input.show import DEFAULT_MUSIC, Loudness, Music, Output
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "Couldn't find ffmpeg" (set below), audioop deprecation
@@ -1008,15 +1008,17 @@ class StageClock:
 
 def child_stages(issue: Path, cache_dir: Path, out: Path, whatif: bool) -> dict[str, Any]:
     """The build's stages, called one by one as ``podcast.build._build`` calls them, timed."""
-    from podcast import assemble, audio, loudness
+    from podcast.audio import encode as loudness
+    from podcast.audio import ffmpeg as audio
+    from podcast.audio import timeline as assemble
     from podcast.build import BuildOptions, choose_engine, input_fingerprint, policy_for, tags_for
-    from podcast.cache import ClipCache, SectionCache
-    from podcast.chapters import chapters_for, chapters_json, write_id3
-    from podcast.notes import render_notes
-    from podcast.project import load
+    from podcast.infra.cache import ClipCache, SectionCache
+    from podcast.input.project import load
+    from podcast.publish.chapters import chapters_for, chapters_json, write_id3
+    from podcast.publish.notes import render_notes
+    from podcast.publish.transcript import captions, to_srt, to_vtt
     from podcast.report import Silent
-    from podcast.synthesize import plan, run
-    from podcast.transcript import captions, to_srt, to_vtt
+    from podcast.synthesis.run import plan, run
 
     clock = StageClock()
     clock.wrap(assemble, "trim", lambda: "trim")
@@ -1085,8 +1087,8 @@ def child_stages(issue: Path, cache_dir: Path, out: Path, whatif: bool) -> dict[
 def one_worker(clock: StageClock, episode: Any, show: Any, out: Path) -> dict[str, Any]:
     """``encode_normalized`` of the same mix again, into an empty section cache, with
     ``loudness.workers`` patched to return 1 (what the second CPU buys)."""
-    from podcast import loudness
-    from podcast.cache import SectionCache
+    from podcast.audio import encode as loudness
+    from podcast.infra.cache import SectionCache
 
     saved_parts, saved_encodes, saved_passes = clock.parts, clock.encodes, clock.passes
     clock.parts, clock.encodes, clock.passes, clock.span = {}, defaultdict(int), [], []
@@ -1359,7 +1361,7 @@ def render_assembly(asm: AssemblyResults) -> list[str]:
     """The assembly section (the stage breakdown follows it)."""
     if not asm.episodes:
         return []
-    from podcast.show import Loudness, Music
+    from podcast.input.show import Loudness, Music
 
     music, target = Music(), Loudness()
     lines = ["## Assembly of long episodes", "",
@@ -1385,7 +1387,7 @@ def render_assembly(asm: AssemblyResults) -> list[str]:
              "no loudness.",
              "- **naive**: the same job done the way a pydub script would, in a child process: the packaged "
              "intro music as an `AudioSegment` (decoded to 44.1 kHz stereo 16-bit PCM with "
-             "`podcast.audio.decode`, since pydub's `from_file` needs ffprobe, which imageio-ffmpeg does not "
+             "`audio.ffmpeg.decode`, since pydub's `from_file` needs ffprobe, which imageio-ffmpeg does not "
              f"ship) at {music.volume_db:g} dB (`apply_gain`, the show's music volume); then for every "
              "cached clip (`ClipCache.get`, 22.05 kHz mono) `episode = episode + silence("
              f"{GAP_MS} ms) + clip` (pydub converts each clip to 44.1 kHz stereo with `audioop` as it "

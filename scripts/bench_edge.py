@@ -19,11 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from podcast.cache import ClipCache
 from podcast.engines.base import Voice
 from podcast.engines.edge import EdgeEngine
-from podcast.script import Script, Segment
-from podcast.synthesize import Policy, plan, run_async
+from podcast.infra.cache import ClipCache
+from podcast.script.render import Script, Segment
+from podcast.synthesis.run import Policy, plan, run_async
 
 TOPICS = ["a new open model for code", "a benchmark for long documents", "a robot that folds laundry",
           "a faster attention kernel", "a speech model with emotions", "a dataset of chemistry tasks"]

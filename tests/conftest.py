@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from podcast import audio
+from podcast.audio import ffmpeg
 from podcast.build import BuildOptions, BuildReport, build
 from podcast.engines import registry
 from podcast.engines.base import Clip, Request, VoiceInfo
@@ -122,4 +122,4 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
 
 def decode(path: Path, rate: int = 44100) -> np.ndarray:
     """Decode an audio file to mono float32 the way a player would."""
-    return audio.decode(path, rate, 1)[:, 0]
+    return ffmpeg.decode(path, rate, 1)[:, 0]

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from podcast import audio
-from podcast.show import ASSETS
+from podcast.audio import ffmpeg
+from podcast.input.show import ASSETS
 from tests.conftest import ROOT
 
 
@@ -18,8 +18,8 @@ def test_make_assets_regenerates_the_packaged_media(tmp_path: Path) -> None:
     subprocess.run([sys.executable, str(ROOT / "scripts" / "make_assets.py"), "--out-dir", str(tmp_path)],
                    check=True, capture_output=True, timeout=300)
     for name in ("intro.mp3", "outro.mp3"):
-        shipped = audio.decode(ASSETS / name, 44100, 2)
-        made = audio.decode(tmp_path / name, 44100, 2)
+        shipped = ffmpeg.decode(ASSETS / name, 44100, 2)
+        made = ffmpeg.decode(tmp_path / name, 44100, 2)
         assert abs(shipped.shape[0] - made.shape[0]) < 2048
         n = min(shipped.shape[0], made.shape[0])
         # the same music (an ffmpeg/LAME update may change the bytes, not the sound)

@@ -167,7 +167,7 @@ _NOISE = [b"\t", b"\n", b" ", b":", b"-", b"&", b"*", b"!", b"[", b"]", b"{", b"
 def test_mangled_issue_files_never_crash(tmp_path: Path) -> None:
     """Random damage to the sample issue (inserted YAML syntax, cuts, copies, bad bytes) always
     ends in a checked project or located problems, never in another exception."""
-    from podcast.project import check
+    from podcast.input.project import check
 
     source = (Path(__file__).parent.parent / "seeds" / "ai-weekly" / "2024-02-3.yaml").read_bytes()
     rng = random.Random(20261124)

@@ -2,7 +2,7 @@
 it; damaged cache entries are misses; concurrent builds of an episode take turns.
 
 Builds run through the CLI in subprocesses (real espeak, real ffmpeg), killed with SIGKILL
-at fail points (:mod:`podcast.failpoints`). Each runs in its own folder with ``--out out``,
+at fail points (:mod:`podcast.infra.failpoints`). Each runs in its own folder with ``--out out``,
 so manifests, which record output paths, are comparable byte for byte between folders.
 """
 
@@ -20,11 +20,11 @@ from typing import TextIO
 
 import pytest
 
-from podcast.atomic import TEMP_SUFFIX
 from podcast.build import MANIFEST_DIR, OUTPUT_SUFFIXES, BuildOptions, build, episode_files, up_to_date
-from podcast.cache import ClipCache
-from podcast.failpoints import ENV_VAR
-from podcast.locking import episode_lock
+from podcast.infra.atomic import TEMP_SUFFIX
+from podcast.infra.cache import ClipCache
+from podcast.infra.failpoints import ENV_VAR
+from podcast.infra.locking import episode_lock
 from podcast.report import Silent
 from tests.conftest import SMALL_EN, CountingEngine, run_cli, write
 

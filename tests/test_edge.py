@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from podcast.build import BuildOptions, build
-from podcast.cache import ClipCache
 from podcast.engines import registry
 from podcast.engines.edge import EdgeEngine, coverage, sentence_marks
 from podcast.errors import EngineError, EngineUnavailable
+from podcast.infra.cache import ClipCache
 from podcast.testing.fake_edge import FakeEdgeServer
 from tests.conftest import SAMPLE, run_cli, write
 

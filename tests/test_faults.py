@@ -23,13 +23,13 @@ import numpy as np
 import pytest
 
 from podcast.build import BuildOptions, build, choose_engine
-from podcast.cache import ClipCache
 from podcast.engines import registry, workers
 from podcast.engines.base import LocalEngine
 from podcast.errors import EngineError
-from podcast.project import load
+from podcast.infra.cache import ClipCache
+from podcast.input.project import load
 from podcast.report import Silent
-from podcast.synthesize import plan, run
+from podcast.synthesis.run import plan, run
 from tests import fault_engine
 from tests.conftest import ROOT, run_cli, write
 from tests.fault_engine import FAULT_ENV, LOG_ENV, MARKER, FaultyEngine, logged_calls

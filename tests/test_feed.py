@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from podcast.build import BuildOptions, build
 from podcast.cli import app
-from podcast.feed import episode_guid, write_feed
+from podcast.publish.feed import episode_guid, write_feed
 from tests.conftest import ROOT, CountingEngine, run_cli, write
 
 SHOW = """

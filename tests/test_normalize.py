@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from podcast.errors import InputError
-from podcast.issue import load_issue
-from podcast.lexicon import Lexicon, default_lexicon, language_key, load_lexicon, read_lexicon
-from podcast.normalize import PAUSE_RE, Chunk, chunks, spans, speak, split_sentences
-from podcast.yamlio import load_document
+from podcast.input.issue import load_issue
+from podcast.input.yamlio import load_document
+from podcast.speech.lexicon import Lexicon, default_lexicon, language_key, load_lexicon, read_lexicon
+from podcast.speech.normalize import PAUSE_RE, Chunk, chunks, spans, speak, split_sentences
 
 SAMPLE = Path(__file__).resolve().parent.parent / "seeds" / "ai-weekly" / "2024-02-3.yaml"
 

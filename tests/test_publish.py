@@ -19,20 +19,20 @@ from mutagen.mp3 import MP3, BitrateMode
 from PIL import Image
 from scipy.signal import resample_poly
 
-from podcast import audio
+from podcast.audio import ffmpeg
 from podcast.build import BuildOptions, BuildReport, build
 from tests.conftest import SAMPLE, CountingEngine, write
 
 
 def _true_peak_db(path: Path) -> float:
     """True peak of the decoded file, by 4x oversampling (ITU BS.1770 annex 2 style)."""
-    data = audio.decode(path, 48000, 2)
+    data = ffmpeg.decode(path, 48000, 2)
     up = resample_poly(data, 4, 1, axis=0)
     return float(20 * np.log10(np.abs(up).max()))
 
 
 def test_loudness_and_true_peak_on_the_encoded_mp3(sample_build: BuildReport) -> None:
-    data = audio.decode(sample_build.mp3, 44100, 2).astype(np.float64)
+    data = ffmpeg.decode(sample_build.mp3, 44100, 2).astype(np.float64)
     lufs = pyloudnorm.Meter(44100).integrated_loudness(data)
     assert -17.0 <= lufs <= -15.0
     assert _true_peak_db(sample_build.mp3) <= -1.0
@@ -114,7 +114,7 @@ def test_show_notes_list_chapters_and_links(sample_build: BuildReport) -> None:
 
 
 def test_music_under_the_opening_and_closing_and_silence_between(sample_build: BuildReport) -> None:
-    data = audio.decode(sample_build.mp3, 44100, 1)[:, 0]
+    data = ffmpeg.decode(sample_build.mp3, 44100, 1)[:, 0]
     rate = 44100
 
     def rms(a: float, b: float) -> float:
@@ -145,7 +145,7 @@ def test_pause_marker_is_silence_not_speech(tmp_path: Path, counting: CountingEn
     report = build(issue, BuildOptions(out_dir=tmp_path / "o", engine="counting"))
     assert ("First up: Before the pause.",) in counting.calls and ("After the pause.",) in counting.calls
     assert not any("pause" in s and "[" in s for call in counting.calls for s in call)
-    data = audio.decode(report.mp3, 44100, 1)[:, 0]
+    data = ffmpeg.decode(report.mp3, 44100, 1)[:, 0]
     quiet = np.abs(data) < 0.003
     longest = run = 0
     for q in quiet:
@@ -172,7 +172,7 @@ def test_output_format_follows_the_show(tmp_path: Path, counting: CountingEngine
     info = MP3(str(report.mp3)).info
     assert info is not None
     assert (info.sample_rate, info.channels, info.bitrate) == (48000, 1, 96000)
-    data = audio.decode(report.mp3, 48000, 1).astype(np.float64)
+    data = ffmpeg.decode(report.mp3, 48000, 1).astype(np.float64)
     assert -20.0 <= pyloudnorm.Meter(48000).integrated_loudness(data) <= -18.0
     assert _true_peak_db(report.mp3) <= -2.0
 

@@ -10,48 +10,48 @@ import numpy as np
 import pytest
 from mutagen.mp3 import MP3, BitrateMode
 
-from podcast import audio
-from podcast.assemble import mix
+from podcast.audio import ffmpeg, timeline
+from podcast.audio.timeline import mix
 from podcast.build import BuildOptions, BuildReport, build, choose_engine
-from podcast.cache import ClipCache
 from podcast.errors import AudioError
-from podcast.project import load
+from podcast.infra.cache import ClipCache
+from podcast.input.project import load
 from podcast.report import Silent
-from podcast.synthesize import plan, run
+from podcast.synthesis.run import plan, run
 from tests.conftest import SAMPLE, SMALL_EN, decode, write
 
 
 def _encode(samples: np.ndarray, rate: int) -> bytes:
-    mp3, _ = audio.encode_measured([samples.astype("<f4").tobytes()], rate, samples.shape[1],
+    mp3, _ = ffmpeg.encode_measured([samples.astype("<f4").tobytes()], rate, samples.shape[1],
                                    bitrate="64k", gain_db=0.0, ceiling_db=-1.0)
     return mp3
 
 
 @pytest.mark.parametrize(("rate", "channels"), [(22050, 1), (24000, 2), (44100, 2), (48000, 1)])
 def test_frame_count_and_delay_are_what_the_sections_assume(rate: int, channels: int) -> None:
-    """LAME writes the frames :func:`audio.lame_frames` says, and a sound plays
+    """LAME writes the frames :func:`ffmpeg.lame_frames` says, and a sound plays
     ``ENCODER_DELAY`` samples late when decoded: the arithmetic the timeline is built on."""
-    spf = audio.samples_per_frame(rate)
+    spf = ffmpeg.samples_per_frame(rate)
     for n in (1, spf - 1, spf, spf + 1, 3 * spf + 5):
         mp3 = _encode(np.zeros((n, channels), np.float32), rate)
-        assert audio.mp3_frames(mp3) == audio.lame_frames(n, rate), n
+        assert ffmpeg.mp3_frames(mp3) == ffmpeg.lame_frames(n, rate), n
     n = 5 * spf
     click = np.zeros((n, channels), np.float32)
     t = np.arange(400)
     click[2000:2400, 0] = 0.5 * np.sin(t / 3.0) * np.hanning(400)
-    out = audio.ffmpeg(["-f", "mp3", "-i", "-", "-f", "f32le", "-ac", "1", "-"], _encode(click, rate))[0]
+    out = ffmpeg.ffmpeg(["-f", "mp3", "-i", "-", "-f", "f32le", "-ac", "1", "-"], _encode(click, rate))[0]
     decoded = np.frombuffer(out, "<f4")
-    assert decoded.shape[0] == audio.lame_frames(n, rate) * spf
+    assert decoded.shape[0] == ffmpeg.lame_frames(n, rate) * spf
     lag = int(np.argmax(np.correlate(decoded, click[2000:2400, 0], "valid")))
-    assert lag - 2000 == audio.ENCODER_DELAY
+    assert lag - 2000 == ffmpeg.ENCODER_DELAY
 
 
 def test_mp3_frames_refuses_anything_else() -> None:
     mp3 = _encode(np.zeros((3000, 1), np.float32), 44100)
     with pytest.raises(AudioError):
-        audio.mp3_frames(b"ID3" + mp3)
+        ffmpeg.mp3_frames(b"ID3" + mp3)
     with pytest.raises(AudioError):
-        audio.mp3_frames(mp3[:-10])
+        ffmpeg.mp3_frames(mp3[:-10])
 
 
 def _sections_of(issue: Path, cache: Path) -> tuple[list[int], int]:
@@ -60,7 +60,7 @@ def _sections_of(issue: Path, cache: Path) -> tuple[list[int], int]:
     engine, voice, _ = choose_engine(project, BuildOptions(engine="espeak"), Silent())
     plans = plan(project.script, engine, voice, lexicon=project.lexicon)
     episode = mix(plans, run(plans, engine, ClipCache(cache)), project.show)
-    return [s.first_frame for s in episode.sections], audio.samples_per_frame(episode.sample_rate)
+    return [s.first_frame for s in episode.sections], ffmpeg.samples_per_frame(episode.sample_rate)
 
 
 def test_sample_is_cut_between_segments_in_silence(sample_build: BuildReport, sample_cache: Path) -> None:
@@ -70,7 +70,7 @@ def test_sample_is_cut_between_segments_in_silence(sample_build: BuildReport, sa
     assert len(firsts) == len(sample_build.chapters) - 1
     data = decode(sample_build.mp3)
     for first in firsts[1:]:  # the join, and the encoder's delay before the next section's sound
-        around = data[first * spf - spf:first * spf + audio.ENCODER_DELAY]
+        around = data[first * spf - spf:first * spf + ffmpeg.ENCODER_DELAY]
         assert np.abs(around).max() < 10 ** (-50 / 20), first
 
 
@@ -85,7 +85,7 @@ def test_info_frame_gives_players_the_exact_length(sample_build: BuildReport) ->
 def test_episode_loudness_is_computed_from_the_sections_like_a_meter(sample_build: BuildReport) -> None:
     """The report's loudness, combined from the sections' block values, is what ffmpeg's meter
     says of the whole file."""
-    _, err = audio.ffmpeg(["-i", str(sample_build.mp3), "-af", "ebur128=peak=true", "-f", "null", "-"])
+    _, err = ffmpeg.ffmpeg(["-i", str(sample_build.mp3), "-af", "ebur128=peak=true", "-f", "null", "-"])
     summary = err[err.rfind("Summary:"):]
     whole = float(summary.split("I:")[1].split("LUFS")[0])
     peak = float(summary.split("Peak:")[1].split("dBFS")[0])
@@ -133,12 +133,12 @@ def test_sections_play_back_as_one_stream(tmp_path: Path) -> None:
     first = _encode(0.3 * np.sin(np.arange(30000, dtype=np.float32)[:, None] / 9.0) * np.ones((1, 2),
                     np.float32), 44100)
     joined = tmp_path / "joined.mp3"
-    joined.write_bytes(audio.info_frame(first, 2 * audio.mp3_frames(first), 2 * len(first)) + first + first)
-    ffmpeg = audio.ffmpeg_exe()
-    result = subprocess.run([ffmpeg, "-v", "error", "-i", str(joined), "-f", "f32le", "-"],
+    joined.write_bytes(ffmpeg.info_frame(first, 2 * ffmpeg.mp3_frames(first), 2 * len(first)) + first + first)
+    exe = ffmpeg.ffmpeg_exe()
+    result = subprocess.run([exe, "-v", "error", "-i", str(joined), "-f", "f32le", "-"],
                             capture_output=True, check=True)
     assert result.stderr == b""
-    alone = np.frombuffer(audio.ffmpeg(["-f", "mp3", "-i", "-", "-f", "f32le", "-"], first)[0], "<f4")
+    alone = np.frombuffer(ffmpeg.ffmpeg(["-f", "mp3", "-i", "-", "-f", "f32le", "-"], first)[0], "<f4")
     both = np.frombuffer(result.stdout, "<f4")
     assert both.shape[0] == 2 * alone.shape[0]
     assert np.array_equal(both[alone.shape[0]:], alone)
@@ -147,9 +147,8 @@ def test_sections_play_back_as_one_stream(tmp_path: Path) -> None:
 def test_a_long_segment_is_cut_between_its_clips(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A segment longer than MAX_SECTION_S is cut in the pauses between its clips (here with
     the limit lowered to 4 s), and the episode still plays its speech where the chapters say."""
-    from podcast import assemble
 
-    monkeypatch.setattr(assemble, "MAX_SECTION_S", 4.0)
+    monkeypatch.setattr(timeline, "MAX_SECTION_S", 4.0)
     long_text = " [pause 600ms] ".join(
         f"Part {word} of a long story, told slowly so that it takes a few seconds."
         for word in ("one", "two", "three", "four"))
@@ -164,8 +163,8 @@ def test_a_long_segment_is_cut_between_its_clips(tmp_path: Path, monkeypatch: py
     later = {part.key for part in next(p for p in plans if len(p.parts) == 4).parts[1:]}
     assert any(s.clips and s.clips[0].key in later for s in episode.sections)
     data = decode(report.mp3)
-    spf = audio.samples_per_frame(44100)
+    spf = ffmpeg.samples_per_frame(44100)
     for section in episode.sections[1:]:
-        around = data[section.first_frame * spf - spf:section.first_frame * spf + audio.ENCODER_DELAY]
+        around = data[section.first_frame * spf - spf:section.first_frame * spf + ffmpeg.ENCODER_DELAY]
         assert np.abs(around).max() < 10 ** (-50 / 20)
     assert len(data) == round(report.duration_s * 44100)

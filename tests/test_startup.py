@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import ROOT, SAMPLE
 
 HEAVY = ("numpy", "edge_tts", "aiohttp", "mutagen", "imageio_ffmpeg", "feedgen", "lxml",
-         "podcast.audio", "podcast.assemble", "podcast.build")
+         "podcast.audio.ffmpeg", "podcast.audio.timeline", "podcast.build")
 _PROBE = """
 import json, sys
 from podcast.cli import app

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from podcast.assemble import trim
-from podcast.cache import ClipCache, clip_key
+from podcast.audio.timeline import trim
 from podcast.engines.base import Clip, Request, Voice
 from podcast.engines.espeak import EspeakEngine
 from podcast.errors import InputError
-from podcast.normalize import chunks, split_sentences
-from podcast.yamlio import field_name, load_document
+from podcast.infra.cache import ClipCache, clip_key
+from podcast.input.yamlio import field_name, load_document
+from podcast.speech.normalize import chunks, split_sentences
 
 
 def test_yaml_positions_and_duplicate_keys(tmp_path: Path) -> None:
@@ -109,11 +109,11 @@ def test_more_chapters_than_one_table_of_contents_can_list(tmp_path: Path) -> No
     and reading the tables in order gives every chapter in order."""
     from mutagen.id3 import ID3
 
-    from podcast import audio
-    from podcast.chapters import Chapter, Tags, write_id3
+    from podcast.audio import ffmpeg
+    from podcast.publish.chapters import Chapter, Tags, write_id3
 
     mp3 = tmp_path / "long.mp3"
-    audio.encode_mp3(np.zeros((44100, 1), dtype=np.float32), 44100, mp3, bitrate="64k", gain_db=0,
+    ffmpeg.encode_mp3(np.zeros((44100, 1), dtype=np.float32), 44100, mp3, bitrate="64k", gain_db=0,
                      ceiling_db=-1)
     chapters = [Chapter(f"ch-{i}", f"Chapter {i}", float(i), float(i + 1), None) for i in range(300)]
     write_id3(mp3, Tags(title="Long", album="Long", artist="", date="2024-01-01", language="en",

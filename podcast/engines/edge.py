@@ -177,7 +177,7 @@ class EdgeEngine:
         import edge_tts.exceptions
         import numpy as np
 
-        from podcast.audio import decode_bytes
+        from podcast.audio.ffmpeg import decode_bytes
 
         self._point_library()
         voice = request.voice

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import jinja2
 
-from podcast.catalog import issue_date, issue_files, latest
 from podcast.errors import InputError, PodcastError, Problem
-from podcast.script import template_language
-from podcast.show import SHOW_FILE, Show, load_show
+from podcast.input.catalog import issue_date, issue_files, latest
+from podcast.input.show import SHOW_FILE, Show, load_show
+from podcast.script.render import template_language
 
 SKELETON = "skeleton.yaml"
 # 2024-02-3: the third issue of February 2024 (a zero-padded 2024-02-03 is a date instead)

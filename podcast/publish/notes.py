@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from podcast import templating
-from podcast.chapters import Chapter
-from podcast.issue import Issue
-from podcast.script import template_language
-from podcast.show import PACKAGE_DIR, Show
+from podcast.input.issue import Issue
+from podcast.input.show import PACKAGE_DIR, Show
+from podcast.publish.chapters import Chapter
+from podcast.script import templating
+from podcast.script.render import template_language
 
 _LABELS = {"zh": {"chapters": "章节", "links": "本期链接"},
            "en": {"chapters": "Chapters", "links": "Links"}}

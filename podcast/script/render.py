@@ -15,11 +15,11 @@ from typing import Any
 
 import jinja2
 
-from podcast import templating
 from podcast.engines.base import VoiceOverride
 from podcast.errors import InputError, Problem, shown
-from podcast.issue import Issue
-from podcast.show import PACKAGE_DIR, Show
+from podcast.input.issue import Issue
+from podcast.input.show import PACKAGE_DIR, Show
+from podcast.script import templating
 
 TEMPLATE_NAMES = ("intro.j2", "transition.j2", "entry.j2", "outro.j2")
 _LABELS = {

@@ -16,9 +16,9 @@ from typing import Any
 
 from podcast.engines.base import Voice, VoiceOverride
 from podcast.errors import InputError
-from podcast.normalize import CJK
-from podcast.schema import Reader, did_you_mean
-from podcast.yamlio import Document, field_name, load_document
+from podcast.input.schema import Reader, did_you_mean
+from podcast.input.yamlio import Document, field_name, load_document
+from podcast.speech.normalize import CJK
 
 ISSUE_KEYS = ("title", "date", "language", "number", "description", "intro", "outro", "entries")
 ENTRY_KEYS = ("title", "summary", "url", "org", "name", "voice")

@@ -15,13 +15,13 @@ from typing import TypeVar
 from podcast.engines import registry
 from podcast.engines.base import Engine
 from podcast.errors import EngineUnavailable, InputError, Problem
-from podcast.issue import Issue, read_issue
-from podcast.lexicon import Lexicon, default_lexicon, read_lexicon
-from podcast.normalize import chunks
-from podcast.schema import did_you_mean
-from podcast.script import Script, render, template_position
-from podcast.show import Show, find_show, read_show
-from podcast.yamlio import Document, load_document
+from podcast.input.issue import Issue, read_issue
+from podcast.input.schema import did_you_mean
+from podcast.input.show import Show, find_show, read_show
+from podcast.input.yamlio import Document, load_document
+from podcast.script.render import Script, render, template_position
+from podcast.speech.lexicon import Lexicon, default_lexicon, read_lexicon
+from podcast.speech.normalize import chunks
 
 T = TypeVar("T")
 
@@ -148,8 +148,8 @@ def voice_problems(show: Show, engine: Engine, language: str, project: Project |
 def _notes_problems(project: Project) -> list[Problem]:
     """Render the show-notes templates once with stand-in times, so that a mistake in them is
     found now rather than after all the audio is made."""
-    from podcast.chapters import Chapter
-    from podcast.notes import render_notes
+    from podcast.publish.chapters import Chapter
+    from podcast.publish.notes import render_notes
 
     chapters = [Chapter(s.id, s.chapter, float(i), float(i + 1), s.url)
                 for i, s in enumerate(project.script.segments)]

@@ -25,10 +25,10 @@ from typing import Any, TypeVar
 import numpy as np
 import platformdirs
 
-from podcast import failpoints
-from podcast.atomic import atomic_path
-from podcast.audio import BlockLoudness, write_wav
+from podcast.audio.ffmpeg import BlockLoudness, write_wav
 from podcast.engines.base import Clip, Request
+from podcast.infra import failpoints
+from podcast.infra.atomic import atomic_path
 
 T = TypeVar("T")
 FORMAT_VERSION = 1
@@ -197,7 +197,7 @@ class Encoded:
 
 
 class SectionCache(_Store):
-    """Encoded sections of episodes (:mod:`podcast.loudness`), beside the clips they were made
+    """Encoded sections of episodes (:mod:`podcast.audio.encode`), beside the clips they were made
     from: an MP3 file of bare frames and a JSON file with its loudness, the keys of the clips
     in it and its SHA-256, checked on every read like a clip. ``prune`` with *keep* removes
     the sections made from a clip not in *keep*."""

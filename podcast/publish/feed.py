@@ -24,12 +24,12 @@ from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 from mutagen.mp3 import MP3
 
-from podcast.atomic import Outputs
 from podcast.build import MANIFEST_DIR, BuildOptions, output_dir, source_date_epoch
-from podcast.catalog import issue_files
 from podcast.errors import InputError, Problem
-from podcast.project import Project, check
-from podcast.show import Show, feed_problems
+from podcast.infra.atomic import Outputs
+from podcast.input.catalog import issue_files
+from podcast.input.project import Project, check
+from podcast.input.show import Show, feed_problems
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"

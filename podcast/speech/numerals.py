@@ -1,8 +1,8 @@
 """Numbers as words, in Mandarin (through ``cn2an``) and English (through ``num2words``).
 
 Pure conversions from the digits of one number to how it is said; which reading a number in a
-sentence gets (a year, a count, a version) is decided by :mod:`podcast.numbers` and
-:mod:`podcast.normalize`. The libraries are imported on first use and work offline.
+sentence gets (a year, a count, a version) is decided by :mod:`podcast.speech.numbers` and
+:mod:`podcast.speech.normalize`. The libraries are imported on first use and work offline.
 """
 
 from __future__ import annotations

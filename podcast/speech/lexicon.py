@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from podcast.errors import InputError
-from podcast.schema import Reader, did_you_mean
-from podcast.yamlio import Document, PathKey, load_document
+from podcast.input.schema import Reader, did_you_mean
+from podcast.input.yamlio import Document, PathKey, load_document
 
-DEFAULT_FILE = Path(__file__).parent / "lexicon" / "default.yaml"
+DEFAULT_FILE = Path(__file__).parent.parent / "lexicon" / "default.yaml"
 LANGUAGES = ("zh", "en", "yue", "ja", "ko", "de", "fr", "es", "it", "pt", "ru")
 """Language keys of a lexicon entry (primary language subtags)."""
 FLAGS = ("match_case", "whole_word")

@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from podcast.atomic import stale_temps
+from podcast.infra.atomic import stale_temps
 from podcast.report import Reporter
 
 

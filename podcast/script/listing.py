@@ -12,9 +12,9 @@ from pathlib import Path
 
 from podcast.build import BuildOptions, choose_engine
 from podcast.engines import registry
-from podcast.project import load
+from podcast.input.project import load
 from podcast.report import Silent
-from podcast.synthesize import plan
+from podcast.synthesis.run import plan
 
 
 @dataclass(frozen=True)

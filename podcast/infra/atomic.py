@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from podcast import failpoints
+from podcast.infra import failpoints
 
 TEMP_SUFFIX = ".tmp"
 

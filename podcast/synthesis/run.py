@@ -12,15 +12,15 @@ import asyncio
 import random
 from dataclasses import dataclass, field
 
-from podcast import qa
-from podcast.cache import ClipCache, clip_key
 from podcast.engines import workers
 from podcast.engines.base import Clip, Engine, Request, Voice
 from podcast.errors import ClipRejected, EngineError, TransientEngineError
-from podcast.lexicon import Lexicon
-from podcast.normalize import Chunk, chunks
+from podcast.infra.cache import ClipCache, clip_key
 from podcast.report import Reporter, Silent
-from podcast.script import Script, Segment
+from podcast.script.render import Script, Segment
+from podcast.speech.lexicon import Lexicon
+from podcast.speech.normalize import Chunk, chunks
+from podcast.synthesis import qa
 
 
 @dataclass(frozen=True)

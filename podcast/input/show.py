@@ -12,11 +12,11 @@ from typing import Any
 
 from podcast.engines.base import Engine, Voice
 from podcast.errors import InputError, Problem
-from podcast.schema import Reader
-from podcast.yamlio import Document, PathKey, field_name, load_document
+from podcast.input.schema import Reader
+from podcast.input.yamlio import Document, PathKey, field_name, load_document
 
 SHOW_FILE = "show.yaml"
-PACKAGE_DIR = Path(__file__).parent
+PACKAGE_DIR = Path(__file__).parent.parent
 ASSETS = PACKAGE_DIR / "assets"
 DEFAULT_MUSIC = {"intro": ASSETS / "intro.mp3", "outro": ASSETS / "outro.mp3"}
 DEFAULT_COVER = ASSETS / "cover.png"

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # chapters are planned before any audio exists; mutagen only tags the MP3
-    from podcast.assemble import Mix
-    from podcast.script import Script
+    from podcast.audio.timeline import Mix
+    from podcast.script.render import Script
 
 _NO_OFFSET = 0xFFFFFFFF
 MAX_TOC_ENTRIES = 255

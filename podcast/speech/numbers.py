@@ -2,7 +2,7 @@
 
 Two passes, :func:`mandarin` and :func:`english`, each a pure function from text to text that
 leaves no ASCII digit behind. Numbers that belong to names (``GPT-4``, ``Llama 2``) are read
-before these passes by :mod:`podcast.normalize`; what is left here is quantities.
+before these passes by :mod:`podcast.speech.normalize`; what is left here is quantities.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 
-from podcast.numerals import (
+from podcast.speech.numerals import (
     en_fraction,
     en_int,
     en_number,

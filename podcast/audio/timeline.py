@@ -11,7 +11,7 @@ Sections end in the silence between segments (and inside a segment longer than
 :data:`MAX_SECTION_S`), where the MP3 encoder's delay and padding can sit without moving
 anything: a section starts on an MP3 frame boundary and its encoded frames fill exactly the
 space to the next one, so the sections' MP3 frames simply follow each other and every sound
-plays :data:`podcast.audio.ENCODER_DELAY` samples after its place on the timeline. A section's
+plays :data:`podcast.audio.ffmpeg.ENCODER_DELAY` samples after its place on the timeline. A section's
 audio depends only on what is in it (:meth:`Section.key`), so an edit re-encodes only the
 sections it touches.
 """
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from podcast.audio import (
+from podcast.audio.ffmpeg import (
     ENCODER_DELAY,
     Audio,
     as_frames,
@@ -36,8 +36,8 @@ from podcast.audio import (
     samples_per_frame,
 )
 from podcast.engines.base import Clip
-from podcast.show import Show
-from podcast.synthesize import SegmentPlan, Synthesis
+from podcast.input.show import Show
+from podcast.synthesis.run import SegmentPlan, Synthesis
 
 _NO_MUSIC_LEAD_S = 0.4
 _NO_MUSIC_TAIL_S = 1.2

@@ -7,7 +7,7 @@ brings it to the target plus what the limiter and the encoder usually take away,
 second ffmpeg measures the encoded frames as decoded. Only if they miss the target does a
 corrected encode follow. A section's result depends on its audio and the settings alone
 (checked: LAME wrote the frames the layout counted on), so it is cached
-(:class:`podcast.cache.SectionCache`): a rebuild re-encodes only the sections that changed,
+(:class:`podcast.infra.cache.SectionCache`): a rebuild re-encodes only the sections that changed,
 and the sections are encoded in parallel, one per CPU. Segments at the same loudness make an
 episode at that loudness; the episode's figures are computed from the sections' block values.
 """
@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from podcast import audio
-from podcast.assemble import Mix, Section
-from podcast.cache import Encoded, SectionCache
+from podcast.audio import ffmpeg
+from podcast.audio.timeline import Mix, Section
+from podcast.infra.cache import Encoded, SectionCache
 from podcast.errors import AudioError
 from podcast.report import Reporter
-from podcast.show import Show
+from podcast.input.show import Show
 
 MAX_PASSES = 4
 TOLERANCE_LU = 0.3
@@ -42,7 +42,7 @@ HEADROOM_DB = 1.0
 
 @dataclass(frozen=True)
 class Settings:
-    """What an encoded section depends on besides its audio."""
+    """What an encoded section depends on besides its ffmpeg."""
 
     integrated_lufs: float
     true_peak_db: float
@@ -65,10 +65,10 @@ def workers() -> int:
 
 
 def encode_normalized(episode: Mix, show: Show, path: Path, cache: SectionCache | None = None,
-                      reporter: Reporter | None = None) -> audio.Loudness:
+                      reporter: Reporter | None = None) -> ffmpeg.Loudness:
     """Write the episode's MP3 frames to *path*; returns its loudness as decoded."""
     settings = Settings(show.loudness.integrated_lufs, show.loudness.true_peak_db, show.output.bitrate,
-                        audio.ffmpeg_version())
+                        ffmpeg.ffmpeg_version())
     rate, channels = episode.sample_rate, episode.channels
     keys = [settings.key(s.key(rate, channels)) for s in episode.sections]
     results: list[Encoded | None] = [cache.get(k) if cache else None for k in keys]
@@ -88,20 +88,20 @@ def encode_normalized(episode: Mix, show: Show, path: Path, cache: SectionCache 
             results[i] = done
     encoded = [r for r in results if r is not None]
     with path.open("wb") as out:
-        out.write(audio.info_frame(encoded[0].mp3, episode.mp3_frames, sum(len(r.mp3) for r in encoded)))
+        out.write(ffmpeg.info_frame(encoded[0].mp3, episode.mp3_frames, sum(len(r.mp3) for r in encoded)))
         for result in encoded:
             out.write(result.mp3)
     return combined([r.loudness for r in encoded])
 
 
-def combined(parts: list[audio.BlockLoudness]) -> audio.Loudness:
+def combined(parts: list[ffmpeg.BlockLoudness]) -> ffmpeg.Loudness:
     """The loudness of consecutive pieces from their block values."""
     momentary = [m for p in parts for m in p.momentary]
-    integrated = audio.gated_loudness(momentary)
+    integrated = ffmpeg.gated_loudness(momentary)
     if integrated == float("-inf"):
         raise AudioError("the episode is silent")
-    return audio.Loudness(round(integrated, 1), max(p.true_peak_db for p in parts),
-                          round(audio.loudness_range(s for p in parts for s in p.short_term), 1))
+    return ffmpeg.Loudness(round(integrated, 1), max(p.true_peak_db for p in parts),
+                          round(ffmpeg.loudness_range(s for p in parts for s in p.short_term), 1))
 
 
 def encode_section(episode: Mix, section: Section, settings: Settings) -> Encoded:
@@ -114,10 +114,10 @@ def encode_section(episode: Mix, section: Section, settings: Settings) -> Encode
             yield block.tobytes()
 
     target, ceiling = settings.integrated_lufs, settings.true_peak_db - HEADROOM_DB
-    raw = audio.integrated_loudness(pcm(), rate, channels)
+    raw = ffmpeg.integrated_loudness(pcm(), rate, channels)
     gain = target - raw + EXPECTED_LOSS_LU if np.isfinite(raw) else 0.0
     for attempt in range(MAX_PASSES):
-        mp3, result = audio.encode_measured(pcm(), rate, channels, bitrate=settings.bitrate,
+        mp3, result = ffmpeg.encode_measured(pcm(), rate, channels, bitrate=settings.bitrate,
                                             gain_db=gain, ceiling_db=ceiling)
         if not np.isfinite(result.integrated_lufs):  # a section of silence stays silent
             break
@@ -128,7 +128,7 @@ def encode_section(episode: Mix, section: Section, settings: Settings) -> Encode
         gain += target - result.integrated_lufs
         if not peak_ok:
             ceiling -= result.true_peak_db - settings.true_peak_db + 0.3
-    frames, expected = audio.mp3_frames(mp3), audio.lame_frames(section.frames, rate)
+    frames, expected = ffmpeg.mp3_frames(mp3), ffmpeg.lame_frames(section.frames, rate)
     if frames != expected:
         raise AudioError(f"the MP3 encoder wrote {frames} frames for a section that should take {expected}: "
                          "an unsupported LAME version?")

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from podcast.errors import InputError, Problem
-from podcast.project import check
+from podcast.input.project import check
 
 NOT_ISSUES = {"show.yaml", "lexicon.yaml", "skeleton.yaml"}
 
@@ -24,7 +24,7 @@ def shows_under(folder: Path) -> list[Path]:
 
 def issue_date(path: Path) -> dt.date | None:
     """The ``date`` of an issue file, read cheaply (None when it has none or does not parse)."""
-    from podcast.yamlio import load_document
+    from podcast.input.yamlio import load_document
 
     try:
         data = load_document(path).data
@@ -50,7 +50,7 @@ def used_keys(folder: Path) -> set[str]:
     """Cache keys of every clip the issues under *folder* use, with the show's engine and its
     fallback (computed offline; issues with errors are skipped)."""
     from podcast.engines import registry
-    from podcast.synthesize import plan
+    from podcast.synthesis.run import plan
 
     keys: set[str] = set()
     shows = shows_under(folder) if folder.is_dir() else []
@@ -80,7 +80,7 @@ def engine_fingerprint(folder: Path) -> str:
     import hashlib
 
     from podcast.engines import registry
-    from podcast.show import SHOW_FILE, load_show
+    from podcast.input.show import SHOW_FILE, load_show
 
     parts: list[str] = []
     for show_dir in shows_under(folder):

@@ -6,7 +6,7 @@ and show notes) beside its spoken form (for the engine).
 
 The spoken form comes from small passes applied in order (:func:`passes`): links out, the
 pronunciation lexicon, numbers that belong to names (versions), the remaining numbers
-(:mod:`podcast.numbers`), symbols, acronyms, and a final tidy. ``zh*`` languages get the
+(:mod:`podcast.speech.numbers`), symbols, acronyms, and a final tidy. ``zh*`` languages get the
 Mandarin rules, every other language the English ones.
 
 Rules for names and acronyms:
@@ -33,9 +33,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from podcast import numbers
-from podcast.lexicon import Lexicon, default_lexicon
-from podcast.numerals import en_version, en_year
+from podcast.speech import numbers
+from podcast.speech.lexicon import Lexicon, default_lexicon
+from podcast.speech.numerals import en_version, en_year
 
 PAUSE_RE = re.compile(r"\[\s*pause\s+(\d+(?:\.\d+)?)\s*(ms|s)?\s*\]", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?])(?![。！？；!?”’」』）)])|(?<=[.])(?=\s+\S)")

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from podcast.assemble import Cue
+from podcast.audio.timeline import Cue
 
 _CLAUSE = re.compile(r"(?<=[，、；：,;:—])")
 _CJK_LINE = 20  # characters per line for Chinese and Japanese text

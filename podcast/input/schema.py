@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from podcast.errors import Problem
-from podcast.yamlio import Document, PathKey, field_name
+from podcast.input.yamlio import Document, PathKey, field_name
 
 _MISSING = object()
 _NOT_IN_URL = frozenset('<>"\\^`{|}')

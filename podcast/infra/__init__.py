@@ -1,0 +1,1 @@
+"""Infrastructure every stage uses: atomic writes, locks, fail points, the content caches."""

@@ -1,0 +1,1 @@
+"""Input: reading and validating issue and show files into typed, located records."""

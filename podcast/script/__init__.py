@@ -1,0 +1,1 @@
+"""Script: the issue rendered through templates into segments of narration."""

@@ -1,0 +1,1 @@
+"""Speech: written text into spoken text (numbers, symbols, lexicon) and engine requests."""
