@@ -83,13 +83,16 @@ def test_chapters_json_matches_id3(sample_build: BuildReport) -> None:
 
 def test_second_build_makes_zero_engine_calls(small_issue: Path, tmp_path: Path,
                                                counting: CountingEngine) -> None:
-    options = BuildOptions(out_dir=tmp_path / "out", engine="counting")
+    """The clip cache alone serves a rebuild: up-to-date skipping is off, so the second build
+    really runs (mix, encode, write) and must take every clip from the cache."""
+    options = BuildOptions(out_dir=tmp_path / "out", engine="counting", skip_up_to_date=False)
     first = build(small_issue, options)
     assert len(counting.calls) == first.segments.total == 4
     assert first.segments.synthesized == 4
     counting.calls.clear()
     second = build(small_issue, options)
     assert counting.calls == []
+    assert not second.skipped
     assert (second.segments.synthesized, second.segments.cached) == (0, 4)
     assert second.mp3.read_bytes() == first.mp3.read_bytes()
 

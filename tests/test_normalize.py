@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from podcast.errors import InputError
-from podcast.input.issue import load_issue
+from podcast.input.project import load
 from podcast.input.yamlio import load_document
 from podcast.speech.lexicon import Lexicon, default_lexicon, language_key, load_lexicon, read_lexicon
 from podcast.speech.normalize import PAUSE_RE, Chunk, chunks, spans, speak, split_sentences
@@ -474,7 +474,7 @@ _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
 
 
 def _sample_sentences() -> list[str]:
-    issue = load_issue(SAMPLE)
+    issue = load(SAMPLE)[0].issue
     texts = [issue.title, issue.description or ""]
     for entry in issue.entries:
         texts += [entry.title, entry.summary, entry.name or "", entry.org or "", entry.url or ""]

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from podcast.engines.base import Voice, VoiceOverride
-from podcast.errors import InputError
 from podcast.input.schema import Reader, did_you_mean
-from podcast.input.yamlio import Document, field_name, load_document
+from podcast.input.yamlio import Document, field_name
 from podcast.speech.normalize import CJK
 
 ISSUE_KEYS = ("title", "date", "language", "number", "description", "intro", "outro", "entries")
@@ -73,15 +72,6 @@ class Issue:
             return self.language
         text = self.title + "".join(e.summary for e in self.entries)
         return "zh-CN" if len(_CJK.findall(text)) * 4 > len(text) else "en-US"
-
-
-def load_issue(file: Path) -> Issue:
-    """Load and check an issue file; raises :class:`InputError` listing every problem."""
-    doc = load_document(file)
-    issue = read_issue(doc)
-    if issue is None or any(p.severity == "error" for p in doc.problems):
-        raise InputError(doc.problems)
-    return issue
 
 
 def read_issue(doc: Document) -> Issue | None:

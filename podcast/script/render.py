@@ -21,7 +21,6 @@ from podcast.input.issue import Issue
 from podcast.input.show import PACKAGE_DIR, Show
 from podcast.script import templating
 
-TEMPLATE_NAMES = ("intro.j2", "transition.j2", "entry.j2", "outro.j2")
 _LABELS = {
     "zh": {"intro": "开场", "outro": "结束语"},
     "en": {"intro": "Intro", "outro": "Outro"},
