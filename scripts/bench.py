@@ -1011,12 +1011,12 @@ def child_stages(issue: Path, cache_dir: Path, out: Path, whatif: bool) -> dict[
     from podcast.audio import encode as loudness
     from podcast.audio import ffmpeg as audio
     from podcast.audio import timeline as assemble
-    from podcast.build import BuildOptions, choose_engine, input_fingerprint, policy_for, tags_for
+    from podcast.build import BuildOptions, choose_engine, input_fingerprint, policy_for
     from podcast.infra.cache import ClipCache, SectionCache
     from podcast.input.project import load
-    from podcast.publish.chapters import chapters_for, chapters_json, write_id3
-    from podcast.publish.notes import render_notes
-    from podcast.publish.transcript import captions, to_srt, to_vtt
+    from podcast.publish.chapters import chapters_for
+    from podcast.publish.outputs import Episode, kinds, tag_audio
+    from podcast.publish.transcript import captions
     from podcast.report import Silent
     from podcast.synthesis.run import plan, run
 
@@ -1049,14 +1049,15 @@ def child_stages(issue: Path, cache_dir: Path, out: Path, whatif: bool) -> dict[
     _expect(not any(sections.keys()), f"the sections cache {cache_dir / SECTIONS} is not empty")
     with clock.stage("encode"):
         result = loudness.encode_normalized(episode, project.show, mp3, sections)
+    caps = captions([c for p in episode.placements for c in p.cues], episode.duration_s)
+    record = Episode(project.issue, project.show, project.script.language, tuple(chapters), tuple(caps),
+                     episode.duration_s)
     with clock.stage("id3"):
-        write_id3(mp3, tags_for(project), chapters)
+        tag_audio(mp3, record)
     with clock.stage("texts"):
-        chapters_json(chapters, project.issue.title)
-        caps = captions([c for p in episode.placements for c in p.cues], episode.duration_s)
-        to_vtt(caps)
-        to_srt(caps)
-        render_notes(project.issue, project.show, project.script.language, chapters, episode.duration_s)
+        for kind in kinds():
+            if kind.render is not None:
+                kind.render(record)
         hashlib.sha256(mp3.read_bytes()).hexdigest()
     rate = episode.sample_rate
     data: dict[str, Any] = {
