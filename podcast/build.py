@@ -27,9 +27,8 @@ from podcast.infra.locking import episode_lock, remove_stale_temps
 from podcast.input.project import Project, load, voice_problems
 from podcast.input.show import PACKAGE_DIR, Show
 from podcast.publish import outputs as published
-from podcast.publish.chapters import Chapter, chapters_for
+from podcast.publish.chapters import Chapter
 from podcast.publish.outputs import AUDIO, episode_files, file_sha256, output_dir
-from podcast.publish.transcript import captions
 from podcast.report import Reporter, Silent
 from podcast.synthesis import qa
 from podcast.synthesis.run import Policy, SegmentPlan, plan, run
@@ -180,10 +179,7 @@ def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: C
     episode = mix(plans, synthesis, project.show)
     failpoints.hit("mixed")
     check_length(project, episode.duration_s)
-    chapters = chapters_for(project.script, episode)
-    record = published.Episode(project.issue, project.show, project.script.language, tuple(chapters),
-                               tuple(captions([c for p in episode.placements for c in p.cues],
-                                              episode.duration_s)), episode.duration_s)
+    record = published.gather(project, episode)
     mp3 = AUDIO.file(out, stem)
     reporter.stage("encode")
     with Outputs() as outputs:
@@ -200,7 +196,7 @@ def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: C
         published.stage_sidecars(outputs, out, record)
         fresh = synthesis.segments_synthesized(plans)
         counts = SegmentCounts(len(plans), fresh, len(plans) - fresh)
-        report = BuildReport(mp3, episode.duration_s, engine.name, chapters, counts, loudness,
+        report = BuildReport(mp3, episode.duration_s, engine.name, list(record.chapters), counts, loudness,
                              list(outputs.staged()), fallback_reason)
         published.stage_manifest(outputs, out, stem, fingerprint, report.as_json())
         failpoints.hit("staged")

@@ -1014,9 +1014,7 @@ def child_stages(issue: Path, cache_dir: Path, out: Path, whatif: bool) -> dict[
     from podcast.build import BuildOptions, choose_engine, input_fingerprint, policy_for
     from podcast.infra.cache import ClipCache, SectionCache
     from podcast.input.project import load
-    from podcast.publish.chapters import chapters_for
-    from podcast.publish.outputs import Episode, kinds, tag_audio
-    from podcast.publish.transcript import captions
+    from podcast.publish.outputs import gather, kinds, tag_audio
     from podcast.report import Silent
     from podcast.synthesis.run import plan, run
 
@@ -1043,15 +1041,12 @@ def child_stages(issue: Path, cache_dir: Path, out: Path, whatif: bool) -> dict[
     _expect(synthesis.synthesized == 0, "the stage breakdown synthesized clips")
     with clock.stage("mix"):
         episode = assemble.mix(plans, synthesis, project.show)
-    chapters = chapters_for(project.script, episode)
     mp3 = out / f"{issue.stem}.mp3"
     sections = SectionCache(clip_cache.root)
     _expect(not any(sections.keys()), f"the sections cache {cache_dir / SECTIONS} is not empty")
     with clock.stage("encode"):
         result = loudness.encode_normalized(episode, project.show, mp3, sections)
-    caps = captions([c for p in episode.placements for c in p.cues], episode.duration_s)
-    record = Episode(project.issue, project.show, project.script.language, tuple(chapters), tuple(caps),
-                     episode.duration_s)
+    record = gather(project, episode)
     with clock.stage("id3"):
         tag_audio(mp3, record)
     with clock.stage("texts"):

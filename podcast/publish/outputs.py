@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from podcast.infra.atomic import Outputs
-from podcast.publish.chapters import Chapter, Tags, chapters_json, write_id3
+from podcast.publish.chapters import Chapter, Tags, chapters_for, chapters_json, write_id3
 from podcast.publish.notes import Notes, render_notes
-from podcast.publish.transcript import Caption, to_srt, to_vtt
+from podcast.publish.transcript import Caption, captions, to_srt, to_vtt
 
 if TYPE_CHECKING:
+    from podcast.audio.timeline import Mix
     from podcast.input.issue import Issue
     from podcast.input.project import Project
     from podcast.input.show import Show
@@ -66,6 +67,15 @@ class Episode:
                     date=issue.date.isoformat(), language=self.language,
                     description=issue.description or show.description,
                     cover=show.cover if show.cover and show.cover.is_file() else None)
+
+
+def gather(project: Project, mix: Mix) -> Episode:
+    """The record of *project*'s episode once its audio is laid out in *mix*: chapters from the
+    segments' places, captions from the sentence timings."""
+    return Episode(project.issue, project.show, project.script.language,
+                   tuple(chapters_for(project.script, mix)),
+                   tuple(captions([c for p in mix.placements for c in p.cues], mix.duration_s)),
+                   mix.duration_s)
 
 
 class FeedRole(enum.Enum):
