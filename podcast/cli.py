@@ -40,7 +40,7 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors, warning
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Retries, stage timings and details.")]
 Latest = Annotated[bool, typer.Option("--latest", help="With a show folder: only its newest issue.")]
 OneIssue = Annotated[Path, typer.Argument(
-    help="Issue YAML file, or a show folder (its newest issue).", show_default=False)]
+    help="Issue YAML file, or a show folder (its newest issue).", metavar="TARGET", show_default=False)]
 
 
 def _guard(action: Callable[[], T]) -> T:
@@ -99,7 +99,8 @@ def _summary(report: BuildReport) -> None:
 
 @app.command()
 def build(
-    target: Annotated[Path, typer.Argument(help="Issue YAML file, or a show folder.", show_default=False)],
+    target: Annotated[Path, typer.Argument(help="Issue YAML file, or a show folder (every issue).",
+                                           metavar="TARGET", show_default=False)],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder.")] = None,
     engine: EngineOpt = None,
     cache_dir: CacheDir = None,
@@ -162,7 +163,7 @@ def _build_one(issue: Path, options: BuildOptions, as_json: bool, quiet: bool,
 @app.command()
 def validate(
     targets: Annotated[list[Path], typer.Argument(help="Issue YAML files or show folders (every issue).",
-                                                  show_default=False)],
+                                                  metavar="TARGET", show_default=False)],
     strict: Annotated[bool, typer.Option(help="Warnings fail too.")] = False,
     latest: Latest = False,
     engine: EngineOpt = None,
