@@ -47,10 +47,14 @@ def _by_date(folder: Path) -> list[tuple[dt.date | None, Path]]:
     return sorted(dated, key=lambda dp: (dp[0] or dt.date.min, dp[1].name))
 
 
+def _newest(ordered: list[tuple[dt.date | None, Path]]) -> Path | None:
+    known = [p for d, p in ordered if d is not None]
+    return known[-1] if known else None
+
+
 def latest(folder: Path) -> Path | None:
     """The issue with the newest date (file name breaks ties); None when no issue has a date."""
-    known = [p for d, p in _by_date(folder) if d is not None]
-    return known[-1] if known else None
+    return _newest(_by_date(folder))
 
 
 def issues(target: Path, *, latest: bool = False) -> list[Path]:
@@ -68,8 +72,7 @@ def issues(target: Path, *, latest: bool = False) -> list[Path]:
         raise InputError([Problem(target, 1, 1, "(folder)", "no issue files here (*.yaml other than "
                                   f"{', '.join(sorted(NOT_ISSUES))})")])
     if latest:
-        newest = [p for d, p in ordered if d is not None] or [ordered[-1][1]]
-        return [newest[-1]]
+        return [_newest(ordered) or ordered[-1][1]]
     return [p for _, p in ordered]
 
 
