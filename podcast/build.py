@@ -9,8 +9,6 @@ folder take turns (:mod:`podcast.infra.locking`).
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,14 +21,14 @@ from podcast.engines import registry
 from podcast.engines.base import Engine, Voice
 from podcast.errors import EngineUnavailable, InputError, Problem
 from podcast.infra import failpoints
-from podcast.infra.atomic import Outputs
+from podcast.infra.atomic import Outputs, source_date_epoch
 from podcast.infra.cache import ClipCache, SectionCache
 from podcast.infra.locking import episode_lock, remove_stale_temps
 from podcast.input.project import Project, load, voice_problems
 from podcast.input.show import PACKAGE_DIR, Show
-from podcast.publish.chapters import Chapter, Tags, chapters_for, chapters_json, write_id3
-from podcast.publish.notes import render_notes
-from podcast.publish.transcript import captions, to_srt, to_vtt
+from podcast.publish import outputs as published
+from podcast.publish.chapters import Chapter
+from podcast.publish.outputs import AUDIO, episode_files, file_sha256, output_dir
 from podcast.report import Reporter, Silent
 from podcast.synthesis import qa
 from podcast.synthesis.run import Policy, SegmentPlan, plan, run
@@ -103,15 +101,6 @@ class BuildReport:
                    [Path(p) for p in data["outputs"]], data.get("fallback_reason"), skipped)
 
 
-def output_dir(project: Project, options: BuildOptions) -> Path:
-    """``--out``, else the show's output folder, else ``audio/<show folder>``."""
-    if options.out_dir:
-        return options.out_dir
-    if project.show.output.dir:
-        return project.show.output.dir
-    return Path("audio") / project.show_name
-
-
 def choose_engine(project: Project, options: BuildOptions,
                   reporter: Reporter) -> tuple[Engine, Voice, str | None]:
     """The engine for this build and its voice, with every voice checked before any synthesis.
@@ -164,7 +153,7 @@ def build(issue_file: Path, options: BuildOptions | None = None,
     for warning in warnings:
         reporter.warn(str(warning))
     cache = ClipCache(options.cache_dir)
-    out = output_dir(project, options)
+    out = output_dir(project, options.out_dir)
     with episode_lock(cache.root, out, project.issue.stem, reporter):
         remove_stale_temps(episode_files(out, project.issue.stem))
         return _build(project, options, reporter, cache, out)
@@ -178,21 +167,20 @@ def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: C
     shortest = sum(qa.expected_range(part.request)[0] for p in plans for part in p.parts)
     check_length(project, shortest, estimate=True)
     stem = project.issue.stem
-    manifest = out / MANIFEST_DIR / f"{stem}.json"
     fingerprint = input_fingerprint(project, engine, plans)
     if options.skip_up_to_date:
         accepted = {fingerprint, _primary_fingerprint(project, options, engine)}
-        previous = up_to_date(manifest, accepted)
+        previous = published.up_to_date(out, stem, accepted)
         if previous is not None:
-            return previous
+            return BuildReport.from_json(previous.report, skipped=True)
     synthesis = run(plans, engine, cache, policy=policy_for(project.show, engine, options),
                     reporter=reporter)
     reporter.stage("mix")
     episode = mix(plans, synthesis, project.show)
     failpoints.hit("mixed")
     check_length(project, episode.duration_s)
-    chapters = chapters_for(project.script, episode)
-    mp3 = out / f"{stem}.mp3"
+    record = published.gather(project, episode)
+    mp3 = AUDIO.file(out, stem)
     reporter.stage("encode")
     with Outputs() as outputs:
         staged = outputs.stage(mp3)
@@ -203,38 +191,17 @@ def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: C
             reporter.warn(f"loudness {loudness.integrated_lufs:.1f} LUFS / {loudness.true_peak_db:.1f} "
                           f"dBTP misses the show's {goal.integrated_lufs:g} LUFS / "
                           f"{goal.true_peak_db:g} dBTP")
-        write_id3(staged, tags_for(project), chapters)
+        published.tag_audio(staged, record)
         failpoints.hit("encoded")
-        outputs.write_text(out / f"{stem}.chapters.json",
-                           chapters_json(chapters, project.issue.title))
-        caps = captions([c for p in episode.placements for c in p.cues], episode.duration_s)
-        outputs.write_text(out / f"{stem}.vtt", to_vtt(caps))
-        outputs.write_text(out / f"{stem}.srt", to_srt(caps))
-        notes = render_notes(project.issue, project.show, project.script.language, chapters,
-                             episode.duration_s)
-        outputs.write_text(out / f"{stem}.md", notes.markdown)
-        outputs.write_text(out / f"{stem}.html", notes.html)
+        published.stage_sidecars(outputs, out, record)
         fresh = synthesis.segments_synthesized(plans)
         counts = SegmentCounts(len(plans), fresh, len(plans) - fresh)
-        report = BuildReport(mp3, episode.duration_s, engine.name, chapters, counts, loudness,
+        report = BuildReport(mp3, episode.duration_s, engine.name, list(record.chapters), counts, loudness,
                              list(outputs.staged()), fallback_reason)
-        outputs.write_text(manifest, json.dumps({
-            "fingerprint": fingerprint, "report": report.as_json(),
-            "outputs": {p.name: _sha256(outputs.staged()[p]) for p in outputs.staged()},
-        }, indent=2, ensure_ascii=False) + "\n")
+        published.stage_manifest(outputs, out, stem, fingerprint, report.as_json())
         failpoints.hit("staged")
         outputs.commit(mtime=source_date_epoch())
     return report
-
-
-MANIFEST_DIR = ".podcast"
-OUTPUT_SUFFIXES = (".mp3", ".chapters.json", ".vtt", ".srt", ".md", ".html")
-"""The files a build writes for an issue, after its stem (besides the manifest)."""
-
-
-def episode_files(out: Path, stem: str) -> list[Path]:
-    """Every file a build of *stem* writes into *out*, the manifest last."""
-    return [out / f"{stem}{suffix}" for suffix in OUTPUT_SUFFIXES] + [out / MANIFEST_DIR / f"{stem}.json"]
 
 
 def check_length(project: Project, seconds: float, *, estimate: bool = False) -> None:
@@ -268,7 +235,7 @@ def input_fingerprint(project: Project, engine: Engine, plans: list[SegmentPlan]
     folders = [show.templates, PACKAGE_DIR / "templates" / "notes"]
     assets += [f for folder in folders if folder for f in sorted(folder.glob("*.j2"))]
     for asset in assets:
-        digest.update(_sha256(asset).encode() if asset and asset.is_file() else b"-")
+        digest.update(file_sha256(asset).encode() if asset and asset.is_file() else b"-")
     return digest.hexdigest()
 
 
@@ -283,30 +250,6 @@ def _primary_fingerprint(project: Project, options: BuildOptions, used: Engine) 
     return input_fingerprint(project, engine, plans)
 
 
-def up_to_date(manifest: Path, fingerprints: set[str]) -> BuildReport | None:
-    """The stored report when *manifest* matches one of *fingerprints* and every output is
-    still there, byte for byte; else None."""
-    try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if data.get("fingerprint") not in fingerprints:
-        return None
-    for name, digest in data.get("outputs", {}).items():
-        path = manifest.parent.parent / name
-        if not path.is_file() or _sha256(path) != digest:
-            return None
-    return BuildReport.from_json(data["report"], skipped=True)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def policy_for(show: Show, engine: Engine, options: BuildOptions) -> Policy:
     """Synthesis policy: ``--concurrency``, else the show's, else the engine's own default."""
     spec = show.synthesis
@@ -314,23 +257,3 @@ def policy_for(show: Show, engine: Engine, options: BuildOptions) -> Policy:
     return Policy(concurrency=concurrency, attempts=spec.attempts, backoff_s=spec.backoff_s,
                   qa_retries=spec.qa_retries, deadline_s=spec.deadline_s,
                   request_timeout_s=spec.request_timeout_s)
-
-
-def source_date_epoch() -> int | None:
-    """``$SOURCE_DATE_EPOCH`` as an integer, when set (reproducible-builds convention)."""
-    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    return int(value) if value.isdigit() else None
-
-
-def tags_for(project: Project) -> Tags:
-    """ID3 tags of the episode."""
-    show, issue = project.show, project.issue
-    return Tags(
-        title=issue.title,
-        album=show.title or issue.title,
-        artist=show.author,
-        date=issue.date.isoformat(),
-        language=project.script.language,
-        description=issue.description or show.description,
-        cover=show.cover if show.cover and show.cover.is_file() else None,
-    )

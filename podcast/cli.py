@@ -38,6 +38,9 @@ CacheDir = Annotated[Path | None, typer.Option(
 EngineOpt = Annotated[str | None, typer.Option("--engine", help="TTS engine for this run.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors, warnings and the result.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Retries, stage timings and details.")]
+Latest = Annotated[bool, typer.Option("--latest", help="With a show folder: only its newest issue.")]
+OneIssue = Annotated[Path, typer.Argument(
+    help="Issue YAML file, or a show folder (its newest issue).", metavar="TARGET", show_default=False)]
 
 
 def _guard(action: Callable[[], T]) -> T:
@@ -57,6 +60,14 @@ def _guard(action: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         _err("interrupted")
         raise typer.Exit(130) from None
+
+
+def _issues(target: Path, latest: bool = False) -> list[Path]:
+    """The issue files *target* (an issue file or a show folder) stands for: every command that
+    takes an issue goes through here (:func:`podcast.input.catalog.issues`)."""
+    from podcast.input.catalog import issues
+
+    return _guard(lambda: issues(target, latest=latest))
 
 
 def _version(value: bool) -> None:
@@ -88,14 +99,14 @@ def _summary(report: BuildReport) -> None:
 
 @app.command()
 def build(
-    target: Annotated[Path, typer.Argument(help="Issue YAML file, or a show folder.", show_default=False)],
+    target: Annotated[Path, typer.Argument(help="Issue YAML file, or a show folder (every issue).",
+                                           metavar="TARGET", show_default=False)],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder.")] = None,
     engine: EngineOpt = None,
     cache_dir: CacheDir = None,
     concurrency: Annotated[int | None, typer.Option(min=1, max=32,
                                                     help="Parallel engine requests.")] = None,
-    latest: Annotated[bool, typer.Option("--latest", help="With a show folder: only the newest issue.")]
-    = False,
+    latest: Latest = False,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even when the outputs are up to date.")]
     = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
@@ -105,21 +116,34 @@ def build(
     """Build an episode (MP3, chapters, transcripts, show notes) and print the MP3's path.
 
     An episode whose outputs were built from exactly the same inputs is left alone (use
-    --force to rebuild). Given a show folder, build every issue in it that is out of date
-    (or, with --latest, the newest issue).
+    --force to rebuild). Given a show folder, build every issue in it that is out of date,
+    oldest first (or, with --latest, the newest issue); one that fails does not stop the
+    others, and --json prints a list.
     """
     from podcast.build import BuildOptions
 
     options = BuildOptions(out_dir=out, engine=engine, cache_dir=cache_dir, concurrency=concurrency,
                            skip_up_to_date=not force)
-    if target.is_dir():
-        _build_folder(target, options, latest, as_json, quiet, verbose)
-        return
-    if latest:
-        _err("error: --latest needs a show folder")
-        raise typer.Exit(2)
-    report = _build_one(target, options, as_json, quiet, verbose)
-    typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2) if as_json else str(report.mp3))
+    issues = _issues(target, latest)
+    reports: list[BuildReport] = []
+    codes: list[int] = []
+    for issue in issues:
+        try:
+            reports.append(_build_one(issue, options, as_json, quiet, verbose))
+        except typer.Exit as exc:  # the problem is already reported; go on with the next issue
+            codes.append(exc.exit_code)
+    many = target.is_dir()
+    if as_json:
+        shown = [r.as_json() for r in reports]
+        if shown or many:
+            typer.echo(json.dumps(shown if many else shown[0], ensure_ascii=False, indent=2))
+    else:
+        for report in reports:
+            typer.echo(str(report.mp3))
+    if codes:
+        if many:
+            _err(f"error: {len(codes)} of {len(issues)} issues failed to build")
+        raise typer.Exit(max(codes))
 
 
 def _build_one(issue: Path, options: BuildOptions, as_json: bool, quiet: bool,
@@ -136,50 +160,30 @@ def _build_one(issue: Path, options: BuildOptions, as_json: bool, quiet: bool,
     return report
 
 
-def _build_folder(folder: Path, options: BuildOptions, latest: bool, as_json: bool, quiet: bool,
-                  verbose: bool) -> None:
-    """Build each issue of *folder* in turn; one that fails does not stop the others."""
-    from podcast.input.catalog import issue_files
-    from podcast.input.catalog import latest as newest
-
-    if latest:
-        found = newest(folder)
-        issues = [found] if found else []
-    else:
-        issues = issue_files(folder)
-    if not issues:
-        _err(f"error: no issue files in {folder}")
-        raise typer.Exit(2)
-    reports: list[BuildReport] = []
-    codes: list[int] = []
-    for issue in issues:
-        try:
-            reports.append(_build_one(issue, options, as_json, quiet, verbose))
-        except typer.Exit as exc:  # the problem is already reported; go on with the next issue
-            codes.append(exc.exit_code)
-    if as_json:
-        typer.echo(json.dumps([r.as_json() for r in reports], ensure_ascii=False, indent=2))
-    else:
-        for report in reports:
-            typer.echo(str(report.mp3))
-    if codes:
-        _err(f"error: {len(codes)} of {len(issues)} issues failed to build")
-        raise typer.Exit(max(codes))
-
-
 @app.command()
 def validate(
-    issues: Annotated[list[Path], typer.Argument(help="Issue YAML files.", show_default=False)],
+    targets: Annotated[list[Path], typer.Argument(help="Issue YAML files or show folders (every issue).",
+                                                  metavar="TARGET", show_default=False)],
     strict: Annotated[bool, typer.Option(help="Warnings fail too.")] = False,
+    latest: Latest = False,
     engine: EngineOpt = None,
 ) -> None:
-    """Report every problem of each issue (and its show) as FILE:LINE:COLUMN: FIELD: message."""
+    """Report every problem of each issue (and its show) as FILE:LINE:COLUMN: FIELD: message.
+
+    A show folder stands for every issue in it, oldest first (with --latest, the newest).
+    """
     from dataclasses import replace
 
     from podcast.input.project import check
     from podcast.input.show import feed_problems
 
     failed = False
+    issues: list[Path] = []
+    for target in targets:
+        try:
+            issues += _issues(target, latest)
+        except typer.Exit:  # reported; check the other targets all the same
+            failed = True
     for path in issues:
         project, problems = _guard(functools.partial(check, path, engine))
         if project is not None and project.show.file:  # a show that will publish a feed
@@ -200,16 +204,20 @@ def validate(
 
 @app.command()
 def script(
-    issue: Annotated[Path, typer.Argument(help="Issue YAML file.", show_default=False)],
+    target: OneIssue,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text, json or md.")] = "text",
     engine: EngineOpt = None,
 ) -> None:
-    """Print the narration exactly as it will be spoken: segment id, chapter, voice, text."""
+    """Print the narration exactly as it will be spoken: segment id, chapter, voice, text.
+
+    Given a show folder, the newest issue in it.
+    """
     from podcast.script.listing import narration, to_markdown, to_text
 
     if fmt not in ("text", "json", "md"):
         _err(f"error: --format must be text, json or md, not {fmt!r}")
         raise typer.Exit(2)
+    [issue] = _issues(target, latest=True)
     lines = _guard(lambda: narration(issue, engine))
     if fmt == "json":
         typer.echo(json.dumps([line.as_json() for line in lines], ensure_ascii=False, indent=2))
@@ -219,7 +227,7 @@ def script(
 
 @app.command()
 def preview(
-    issue: Annotated[Path, typer.Argument(help="Issue YAML file.", show_default=False)],
+    target: OneIssue,
     segment: Annotated[str, typer.Argument(help="Segment id, 1-based index, or the start of a title.",
                                            show_default=False)],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (.wav or .mp3).")] = None,
@@ -228,11 +236,15 @@ def preview(
     engine: EngineOpt = None,
     cache_dir: CacheDir = None,
 ) -> None:
-    """Synthesize one segment only and write it as audio; print its path and duration."""
+    """Synthesize one segment only and write it as audio; print its path and duration.
+
+    Given a show folder, a segment of the newest issue in it.
+    """
     from podcast.build import BuildOptions
     from podcast.preview import play as play_file
     from podcast.preview import preview as run_preview
 
+    [issue] = _issues(target, latest=True)
     options = BuildOptions(engine=engine, cache_dir=cache_dir)
     result = _guard(lambda: run_preview(issue, segment, out, options, Lines(quiet=True)))
     state = "synthesized" if result.synthesized else "from cache"
@@ -313,10 +325,7 @@ def list_issues(
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array (for CI matrices).")] = False,
 ) -> None:
     """List the issue files of a show folder, oldest first by date."""
-    from podcast.input.catalog import issue_date, issue_files
-
-    files = sorted(issue_files(show_dir), key=lambda p: (issue_date(p) or dt.date.min, p.name))
-    paths = [str(p) for p in files]
+    paths = [str(p) for p in _issues(show_dir)]
     typer.echo(json.dumps(paths) if as_json else "\n".join(paths))
 
 

@@ -12,11 +12,12 @@ import numpy as np
 
 from podcast.audio import ffmpeg
 from podcast.audio.timeline import trim
-from podcast.build import BuildOptions, choose_engine, output_dir, policy_for
+from podcast.build import BuildOptions, choose_engine, policy_for
 from podcast.errors import InputError, PodcastError, Problem
 from podcast.infra.atomic import atomic_path
 from podcast.infra.cache import ClipCache
 from podcast.input.project import load
+from podcast.publish.outputs import output_dir
 from podcast.report import Reporter, Silent
 from podcast.synthesis.run import plan, run
 
@@ -63,7 +64,7 @@ def preview(issue_file: Path, key: str, out: Path | None = None, options: BuildO
     for part, clip in zip(plans[0].parts, clips, strict=True):
         pieces += [clip.samples, np.zeros(round(part.chunk.pause_after_ms * rate / 1000), np.int16)]
     samples = np.concatenate(pieces)
-    path = out or output_dir(project, options) / "previews" / f"{project.issue.stem}.{segment.id}.wav"
+    path = out or output_dir(project, options.out_dir) / "previews" / f"{project.issue.stem}.{segment.id}.wav"
     with atomic_path(path) as tmp:
         if path.suffix.lower() == ".mp3":
             data = ffmpeg.as_frames(samples)

@@ -1011,12 +1011,10 @@ def child_stages(issue: Path, cache_dir: Path, out: Path, whatif: bool) -> dict[
     from podcast.audio import encode as loudness
     from podcast.audio import ffmpeg as audio
     from podcast.audio import timeline as assemble
-    from podcast.build import BuildOptions, choose_engine, input_fingerprint, policy_for, tags_for
+    from podcast.build import BuildOptions, choose_engine, input_fingerprint, policy_for
     from podcast.infra.cache import ClipCache, SectionCache
     from podcast.input.project import load
-    from podcast.publish.chapters import chapters_for, chapters_json, write_id3
-    from podcast.publish.notes import render_notes
-    from podcast.publish.transcript import captions, to_srt, to_vtt
+    from podcast.publish.outputs import gather, kinds, tag_audio
     from podcast.report import Silent
     from podcast.synthesis.run import plan, run
 
@@ -1043,20 +1041,18 @@ def child_stages(issue: Path, cache_dir: Path, out: Path, whatif: bool) -> dict[
     _expect(synthesis.synthesized == 0, "the stage breakdown synthesized clips")
     with clock.stage("mix"):
         episode = assemble.mix(plans, synthesis, project.show)
-    chapters = chapters_for(project.script, episode)
     mp3 = out / f"{issue.stem}.mp3"
     sections = SectionCache(clip_cache.root)
     _expect(not any(sections.keys()), f"the sections cache {cache_dir / SECTIONS} is not empty")
     with clock.stage("encode"):
         result = loudness.encode_normalized(episode, project.show, mp3, sections)
+    record = gather(project, episode)
     with clock.stage("id3"):
-        write_id3(mp3, tags_for(project), chapters)
+        tag_audio(mp3, record)
     with clock.stage("texts"):
-        chapters_json(chapters, project.issue.title)
-        caps = captions([c for p in episode.placements for c in p.cues], episode.duration_s)
-        to_vtt(caps)
-        to_srt(caps)
-        render_notes(project.issue, project.show, project.script.language, chapters, episode.duration_s)
+        for kind in kinds():
+            if kind.render is not None:
+                kind.render(record)
         hashlib.sha256(mp3.read_bytes()).hexdigest()
     rate = episode.sample_rate
     data: dict[str, Any] = {

@@ -20,16 +20,18 @@ from typing import TextIO
 
 import pytest
 
-from podcast.build import MANIFEST_DIR, OUTPUT_SUFFIXES, BuildOptions, build, episode_files, up_to_date
+from podcast.build import BuildOptions, build
 from podcast.infra.atomic import TEMP_SUFFIX
 from podcast.infra.cache import ClipCache
 from podcast.infra.failpoints import ENV_VAR
 from podcast.infra.locking import episode_lock
+from podcast.publish.outputs import MANIFEST_DIR, episode_files, kinds, up_to_date
 from podcast.report import Silent
 from tests.conftest import SMALL_EN, CountingEngine, run_cli, write
 
 STEM = "2024-03-04"
 MANIFEST = f"{MANIFEST_DIR}/{STEM}.json"
+OUTPUT_SUFFIXES = [kind.suffix for kind in kinds()]
 EDITED_EN = SMALL_EN.replace("spoken questions", "spoken questions and their answers")
 
 Files = dict[str, bytes]
@@ -96,7 +98,7 @@ def _assert_never_partial(out: Path, old: Files, new: Files) -> None:
         assert files == new  # the manifest is moved last
     manifest = out / MANIFEST
     if manifest.is_file():
-        claimed = up_to_date(manifest, {json.loads(manifest.read_bytes())["fingerprint"]})
+        claimed = up_to_date(out, STEM, {json.loads(manifest.read_bytes())["fingerprint"]})
         assert claimed is None or files in (old, new)
 
 

@@ -19,6 +19,13 @@ from podcast.infra import failpoints
 TEMP_SUFFIX = ".tmp"
 
 
+def source_date_epoch() -> int | None:
+    """``$SOURCE_DATE_EPOCH`` as an integer, when set (the reproducible-builds convention for
+    the modification time of outputs)."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return int(value) if value.isdigit() else None
+
+
 def temp_beside(path: Path) -> Path:
     """A new empty temporary file in *path*'s folder (created if needed), named after it:
     ``.{name}.XXXXXXXX.tmp``."""

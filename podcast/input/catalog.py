@@ -1,4 +1,5 @@
-"""A show folder's issues: which files are issues, the newest one, and what the cache needs."""
+"""A show folder's issues: which files are issues, in what order, the newest one, the issues a
+command acts on (:func:`issues`), and what the cache needs."""
 
 from __future__ import annotations
 
@@ -39,11 +40,40 @@ def issue_date(path: Path) -> dt.date | None:
         return None
 
 
-def latest(folder: Path) -> Path | None:
-    """The issue with the newest date (file name breaks ties)."""
+def _by_date(folder: Path) -> list[tuple[dt.date | None, Path]]:
+    """The issues of *folder* with their dates, oldest first (undated ones first; the file
+    name breaks ties)."""
     dated = [(issue_date(p), p) for p in issue_files(folder)]
-    known = [(d, p) for d, p in dated if d is not None]
-    return max(known, key=lambda dp: (dp[0], dp[1].name))[1] if known else None
+    return sorted(dated, key=lambda dp: (dp[0] or dt.date.min, dp[1].name))
+
+
+def _newest(ordered: list[tuple[dt.date | None, Path]]) -> Path | None:
+    known = [p for d, p in ordered if d is not None]
+    return known[-1] if known else None
+
+
+def latest(folder: Path) -> Path | None:
+    """The issue with the newest date (file name breaks ties); None when no issue has a date."""
+    return _newest(_by_date(folder))
+
+
+def issues(target: Path, *, latest: bool = False) -> list[Path]:
+    """The issue files a command acts on, given an issue file or a show folder.
+
+    A file (or anything that is not a folder: reading it reports what is wrong) is the one
+    issue. A show folder gives its issues oldest first by date, or with *latest* only the
+    newest one (the last by file name when none has a readable date, so that reading it reports
+    why). A folder without issue files is an :class:`InputError`.
+    """
+    if not target.is_dir():
+        return [target]
+    ordered = _by_date(target)
+    if not ordered:
+        raise InputError([Problem(target, 1, 1, "(folder)", "no issue files here (*.yaml other than "
+                                  f"{', '.join(sorted(NOT_ISSUES))})")])
+    if latest:
+        return [_newest(ordered) or ordered[-1][1]]
+    return [p for _, p in ordered]
 
 
 def used_keys(folder: Path) -> set[str]:

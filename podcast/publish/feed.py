@@ -1,16 +1,16 @@
 """The podcast feed: RSS 2.0 with the iTunes and Podcasting 2.0 namespaces, built with feedgen.
 
-Every built episode of a show folder becomes an item: its show notes as the description, the
-MP3 as the enclosure (exact byte length), a GUID derived only from the show folder and the
-issue file name (so it never changes), the issue date as pubDate, and links to the chapters
-JSON and transcripts. Nothing depends on the clock: ``lastBuildDate`` is the newest episode's
-date, or ``$SOURCE_DATE_EPOCH``.
+Every built episode of a show folder (one with a complete manifest) becomes an item: its show
+notes page as the link and description, the MP3 as the enclosure (exact byte length), a GUID
+derived only from the show folder and the issue file name (so it never changes), the issue date
+as pubDate, and links to the chapters JSON and transcripts. Which file plays which part comes
+from the output table (:mod:`podcast.publish.outputs`). Nothing depends on the clock:
+``lastBuildDate`` is the newest episode's date, or ``$SOURCE_DATE_EPOCH``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import shutil
 import uuid
@@ -22,14 +22,13 @@ from urllib.parse import quote
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
-from mutagen.mp3 import MP3
 
-from podcast.build import MANIFEST_DIR, BuildOptions, output_dir, source_date_epoch
 from podcast.errors import InputError, Problem
-from podcast.infra.atomic import Outputs
+from podcast.infra.atomic import Outputs, source_date_epoch
 from podcast.input.catalog import issue_files
 from podcast.input.project import Project, check
 from podcast.input.show import Show, feed_problems
+from podcast.publish.outputs import AUDIO, FeedRole, built, output_dir, with_role
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
@@ -63,14 +62,13 @@ class Podcast2Entry(BaseEntryExtension):  # type: ignore[misc]
     """Item-level Podcasting 2.0 tags: chapters and transcripts."""
 
     def __init__(self) -> None:
-        self.chapters: str | None = None
+        self.chapters: list[tuple[str, str]] = []
         self.transcripts: list[tuple[str, str, str]] = []
 
     def extend_rss(self, entry: Any) -> Any:
         """Add the tags to the item."""
-        if self.chapters:
-            xml_elem(f"{{{PODCAST_NS}}}chapters", entry).attrib.update(
-                {"url": self.chapters, "type": "application/json+chapters"})
+        for url, kind in self.chapters:
+            xml_elem(f"{{{PODCAST_NS}}}chapters", entry).attrib.update({"url": url, "type": kind})
         for url, kind, language in self.transcripts:
             xml_elem(f"{{{PODCAST_NS}}}transcript", entry).attrib.update(
                 {"url": url, "type": kind, "language": language, "rel": "captions"})
@@ -78,12 +76,14 @@ class Podcast2Entry(BaseEntryExtension):  # type: ignore[misc]
 
 
 @dataclass(frozen=True)
-class Episode:
+class BuiltEpisode:
     """A built episode, as the feed sees it."""
 
     project: Project
-    mp3: Path
+    folder: Path
+    """The output folder holding its files."""
     size: int
+    """The MP3's length in bytes."""
     duration_s: float
     notes_html: str
 
@@ -98,10 +98,10 @@ def episode_guid(show_dir: Path, stem: str) -> str:
     return str(uuid.uuid5(_EPISODE_NS, f"{show_dir.resolve().name}/{stem}"))
 
 
-def episodes(show_dir: Path, out: Path | None) -> tuple[Show | None, list[Episode], list[str]]:
+def episodes(show_dir: Path, out: Path | None) -> tuple[Show | None, list[BuiltEpisode], list[str]]:
     """The show and its built episodes (newest first), and notes about issues left out."""
     show: Show | None = None
-    found: list[Episode] = []
+    found: list[BuiltEpisode] = []
     notes: list[str] = []
     for path in issue_files(show_dir):
         project, _ = check(path)
@@ -109,24 +109,16 @@ def episodes(show_dir: Path, out: Path | None) -> tuple[Show | None, list[Episod
             notes.append(f"{path}: has errors (run `podcast validate`), left out of the feed")
             continue
         show = show or project.show
-        folder = output_dir(project, BuildOptions(out_dir=out))
-        mp3 = folder / f"{project.issue.stem}.mp3"
-        if not mp3.is_file():
-            notes.append(f"{path}: not built yet ({mp3} missing), left out of the feed")
+        folder, stem = output_dir(project, out), project.issue.stem
+        manifest = built(folder, stem)
+        if manifest is None:
+            notes.append(f"{path}: not built yet (no complete build in {folder}), left out of the feed")
             continue
-        found.append(Episode(project, mp3, mp3.stat().st_size, _duration(mp3, folder, project.issue.stem),
-                             _notes_fragment(folder / f"{project.issue.stem}.html")))
+        pages = [kind.file(folder, stem) for kind in with_role(FeedRole.PAGE)]
+        found.append(BuiltEpisode(project, folder, AUDIO.file(folder, stem).stat().st_size,
+                                  manifest.duration_s, _notes_fragment(pages[0]) if pages else ""))
     found.sort(key=lambda e: (e.project.issue.date, e.stem), reverse=True)
     return show, found, notes
-
-
-def _duration(mp3: Path, folder: Path, stem: str) -> float:
-    try:
-        report = json.loads((folder / MANIFEST_DIR / f"{stem}.json").read_text(encoding="utf-8"))
-        return float(report["report"]["duration_s"])
-    except (OSError, ValueError, KeyError):
-        info = MP3(str(mp3)).info
-        return float(info.length) if info else 0.0
 
 
 def _notes_fragment(page: Path) -> str:
@@ -157,7 +149,7 @@ def write_feed(show_dir: Path, base_url: str, out: Path | None = None) -> tuple[
     def url(name: str) -> str:
         return base + quote(name)
 
-    folder = items[0].mp3.parent
+    folder = items[0].folder
     language = items[0].project.script.language
     fg = FeedGenerator()
     fg.load_extension("podcast")
@@ -190,15 +182,17 @@ def write_feed(show_dir: Path, base_url: str, out: Path | None = None) -> tuple[
         entry.guid(episode_guid(show_dir, item.stem), permalink=False)
         entry.pubDate(_when(issue.date))
         entry.description(item.notes_html or issue.description or issue.title)
-        entry.enclosure(url(item.mp3.name), str(item.size), "audio/mpeg")
-        entry.link(href=url(f"{item.stem}.html"))
+        entry.enclosure(url(AUDIO.file(folder, item.stem).name), str(item.size), AUDIO.media_type)
+        for page in with_role(FeedRole.PAGE):
+            entry.link(href=url(page.file(folder, item.stem).name))
         entry.podcast.itunes_duration(round(item.duration_s))
         if issue.number is not None:
             entry.podcast.itunes_episode(issue.number)
-        entry.podcast2.chapters = url(f"{item.stem}.chapters.json")
         lang = item.project.script.language
-        entry.podcast2.transcripts = [(url(f"{item.stem}.vtt"), "text/vtt", lang),
-                                      (url(f"{item.stem}.srt"), "application/x-subrip", lang)]
+        entry.podcast2.chapters = [(url(k.file(folder, item.stem).name), k.media_type)
+                                   for k in with_role(FeedRole.CHAPTERS)]
+        entry.podcast2.transcripts = [(url(k.file(folder, item.stem).name), k.media_type, lang)
+                                      for k in with_role(FeedRole.TRANSCRIPT)]
     target = folder / "feed.xml"
     with Outputs() as outputs:
         outputs.stage(target).write_bytes(fg.rss_str(pretty=True))
