@@ -18,7 +18,7 @@ from podcast.engines import registry
 from podcast.engines.base import Capabilities, Clip, Engine, Request, RequestLimit
 from podcast.engines.espeak import EspeakEngine
 from podcast.engines.options import Option
-from podcast.errors import EngineUnavailable
+from podcast.errors import EngineError, EngineUnavailable
 from podcast.input.project import check, load
 from podcast.speech.normalize import Chunk, chunks, speak
 from podcast.speech.split import fit
@@ -207,6 +207,17 @@ class Away(Quiet):
         return "the service is on holiday"
 
 
+class Unmarked(Quiet):
+    """An engine that promises sentence timings and gives none."""
+
+    name = "unmarked"
+    capabilities = Capabilities(sentence_marks=True)
+
+    async def synthesize(self, request: Request) -> Clip:
+        clip = await super().synthesize(request)
+        return Clip(clip.samples, clip.sample_rate)
+
+
 class Short(EspeakEngine):
     """espeak with a small request limit, in this process so that its requests can be counted."""
 
@@ -222,11 +233,11 @@ class Short(EspeakEngine):
 
 @pytest.fixture()
 def registered() -> Iterator[None]:
-    for engine in (Quiet, Away, Short):
+    for engine in (Quiet, Away, Unmarked, Short):
         registry.register(engine.name, engine)
     Short.requests.clear()
     yield
-    for engine in (Quiet, Away, Short):
+    for engine in (Quiet, Away, Unmarked, Short):
         registry.unregister(engine.name)
 
 
@@ -246,6 +257,11 @@ def test_an_engine_without_a_probe_of_its_own_is_used_with_a_fallback_named(
 def test_an_engine_whose_probe_says_no_falls_back(tmp_path: Path, registered: None) -> None:
     report = build(_folder_show(tmp_path, "away"), BuildOptions(out_dir=tmp_path / "out"))
     assert (report.engine, report.fallback_reason) == ("espeak", "the service is on holiday")
+
+
+def test_an_engine_that_promises_sentence_timings_must_give_them(tmp_path: Path, registered: None) -> None:
+    with pytest.raises(EngineError, match=r"the engine gave 0 sentence timings for \d+ sentences"):
+        build(_folder_show(tmp_path, "unmarked"), BuildOptions(out_dir=tmp_path / "out"))
 
 
 LONG = """
