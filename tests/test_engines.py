@@ -303,24 +303,27 @@ def test_long_text_is_split_below_the_request_limit_at_sentence_ends(tmp_path: P
 
 
 def test_an_over_long_sentence_is_cut_at_clauses_then_spaces() -> None:
-    sentence = ("When the lab opened its doors, hundreds of people came to see the robots, "
+    sentence = ("When the lab opened its doors, hundreds of people came to see its 1,000 robots, "
                 "the printers and the small garden on the roof that grows tomatoes all year round.")
     say = lambda text: speak(text, "en-US")  # noqa: E731
     chunk = chunks(sentence + " Short one.", "en-US")[0]
     pieces = fit(Chunk(chunk.written, chunk.spoken, 500), RequestLimit(60), say)
     written = [w for c in pieces for w in c.written]
-    assert written[:2] == ["When the lab opened its doors,", "hundreds of people came to see the robots,"]
+    assert written[:2] == ["When the lab opened its doors,",
+                           "hundreds of people came to see its 1,000 robots,"]
     assert all(len(w) <= 60 for w in written) and len(written) > 3
     assert " ".join(written) == sentence + " Short one."
     assert [c.pause_after_ms for c in pieces] == [0] * (len(pieces) - 1) + [500]
     assert all(RequestLimit(60).fits(c.spoken) for c in pieces)
 
 
-def test_chinese_is_measured_in_bytes_when_the_limit_says_so() -> None:
-    text = "这是一个很长的句子，" * 6 + "最后结束。"
+@pytest.mark.parametrize("text", ["这是一个很长的句子，" * 6 + "最后结束。",  # cut at the commas
+                                  "这是一个没有标点的很长的句子" * 6 + "。"])  # cut anywhere
+def test_chinese_is_measured_in_bytes_when_the_limit_says_so(text: str) -> None:
     chunk = chunks(text, "zh-CN")[0]
     limit = RequestLimit(60, "bytes")
     pieces = fit(chunk, limit, lambda t: speak(t, "zh-CN"))
+    assert len(pieces) > 3
     assert all(limit.fits(c.spoken) for c in pieces)
     assert "".join(w for c in pieces for w in c.written) == text
 

@@ -254,7 +254,8 @@ class Engine(ABC):
 
     @abstractmethod
     def version(self) -> str:
-        """Engine (library, model) version; part of every cache key."""
+        """Engine (library, model) version; part of every cache key, so it names everything
+        that changes the audio for the same request (options included)."""
 
     @abstractmethod
     def default_voice(self, language: str) -> str:

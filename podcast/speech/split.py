@@ -20,7 +20,8 @@ from podcast.speech.normalize import Chunk
 Say = Callable[[str], str]
 """The spoken form of a piece of written text (``normalize.speak`` with its settings)."""
 
-_CLAUSE = re.compile(r"(?<=[，,；;：:、—–…])")
+_CLAUSE = re.compile(r"(?<=[，；：、—–…])|(?<=[,;:])(?=\s)")
+"""After clause punctuation (ASCII only before a space: not inside ``1,000`` or ``12:30``)."""
 _SPACE = re.compile(r"(?<=\s)(?=\S)")
 
 
