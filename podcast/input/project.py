@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from podcast.engines import registry
-from podcast.engines.base import Engine
+from podcast.engines.base import Engine, Voice
 from podcast.errors import EngineUnavailable, InputError, Problem
 from podcast.input.issue import Issue, read_issue
 from podcast.input.schema import did_you_mean
-from podcast.input.show import Show, VoiceSpec, find_show, read_show
+from podcast.input.show import Show, find_show, read_show
 from podcast.input.yamlio import Document, load_document
 from podcast.script.render import Script, render, template_position
 from podcast.speech.lexicon import Lexicon, default_lexicon, read_lexicon
@@ -116,17 +116,16 @@ def _engine_problems(show: Show, issue_file: Path, chosen: str | None, language:
             out.append(Problem(show.file or issue_file, *show.locate(name), name, problem))
             continue
         out += voice_problems(show, engine, language, project)
-        out += prosody_warnings(show, engine, issue_file)
+        out += prosody_warnings(show, engine, language, issue_file)
     return out
 
 
-def prosody_warnings(show: Show, engine: Engine, issue_file: Path) -> list[Problem]:
+def prosody_warnings(show: Show, engine: Engine, language: str, issue_file: Path) -> list[Problem]:
     """Voice settings in show.yaml that *engine* does not honour (its capabilities say which)."""
-    spec = show.voice_spec(engine.name)
-    neutral = VoiceSpec()
-    ignored = [key for key, value, default in (("rate", spec.rate, neutral.rate),
-                                                ("pitch", spec.pitch, neutral.pitch),
-                                                ("volume", spec.volume, neutral.volume))
+    voice, neutral = show.voice_for(engine, language), Voice("neutral")
+    ignored = [key for key, value, default in (("rate", voice.rate, neutral.rate),
+                                                ("pitch", voice.pitch, neutral.pitch),
+                                                ("volume", voice.volume, neutral.volume))
                if value != default and key not in engine.capabilities.prosody]
     field_name = f"voices.{engine.name}"
     return [Problem(show.file or issue_file, *show.locate(f"{field_name}.{key}"), f"{field_name}.{key}",
