@@ -18,13 +18,14 @@ from podcast.audio import ffmpeg
 from podcast.audio.encode import encode_normalized
 from podcast.audio.timeline import mix
 from podcast.engines import registry
-from podcast.engines.base import Engine, Voice
-from podcast.errors import EngineUnavailable, InputError, Problem
+from podcast.engines.base import Engine
+from podcast.engines.select import choose_engine as choose_engine  # also for older callers
+from podcast.errors import InputError, Problem
 from podcast.infra import failpoints
 from podcast.infra.atomic import Outputs, source_date_epoch
 from podcast.infra.cache import ClipCache, SectionCache
 from podcast.infra.locking import episode_lock, remove_stale_temps
-from podcast.input.project import Project, load, voice_problems
+from podcast.input.project import Project, load
 from podcast.input.show import PACKAGE_DIR, Show
 from podcast.publish import outputs as published
 from podcast.publish.chapters import Chapter
@@ -101,44 +102,6 @@ class BuildReport:
                    [Path(p) for p in data["outputs"]], data.get("fallback_reason"), skipped)
 
 
-def choose_engine(project: Project, options: BuildOptions,
-                  reporter: Reporter) -> tuple[Engine, Voice, str | None]:
-    """The engine for this build and its voice, with every voice checked before any synthesis.
-
-    When the show's engine is unavailable (for edge: its service does not answer one short
-    probe) and the show names a ``fallback``, the whole episode uses the fallback engine and
-    the reason is reported as a warning. An engine chosen with ``--engine`` never falls back.
-    """
-    show = project.show
-    name = options.engine or show.engine
-    reason = _unavailable(name, show)
-    fallback_reason = None
-    if reason:
-        if options.engine or not show.fallback:
-            raise EngineUnavailable(reason)
-        fallback_reason = reason
-        reporter.warn(f"engine {name!r} unavailable ({reason}); "
-                      f"building the whole episode with fallback engine {show.fallback!r}")
-        name = show.fallback
-        second = _unavailable(name, show)
-        if second:
-            raise EngineUnavailable(f"fallback engine {name!r} is unavailable too: {second}")
-    engine = registry.get(name, **show.options_for(name))
-    # checked again here: a service that answered the probe has told us its own voice list
-    problems = voice_problems(show, engine, project.script.language, project)
-    if problems:
-        raise InputError(problems)
-    return engine, show.voice_for(engine, project.script.language), fallback_reason
-
-
-def _unavailable(name: str, show: Show) -> str | None:
-    """Why engine *name* cannot be used now, or None when it can."""
-    try:
-        engine = registry.get(name, **show.options_for(name))
-    except EngineUnavailable as exc:
-        return str(exc)
-    probe = getattr(engine, "probe", None)
-    return probe() if callable(probe) else None
 
 
 def build(issue_file: Path, options: BuildOptions | None = None,
@@ -253,7 +216,7 @@ def _primary_fingerprint(project: Project, options: BuildOptions, used: Engine) 
 def policy_for(show: Show, engine: Engine, options: BuildOptions) -> Policy:
     """Synthesis policy: ``--concurrency``, else the show's, else the engine's own default."""
     spec = show.synthesis
-    concurrency = options.concurrency or spec.concurrency or int(getattr(engine, "concurrency", 1))
+    concurrency = options.concurrency or spec.concurrency or engine.capabilities.concurrency
     return Policy(concurrency=concurrency, attempts=spec.attempts, backoff_s=spec.backoff_s,
                   qa_retries=spec.qa_retries, deadline_s=spec.deadline_s,
                   request_timeout_s=spec.request_timeout_s)

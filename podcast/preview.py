@@ -12,7 +12,8 @@ import numpy as np
 
 from podcast.audio import ffmpeg
 from podcast.audio.timeline import trim
-from podcast.build import BuildOptions, choose_engine, policy_for
+from podcast.build import BuildOptions, policy_for
+from podcast.engines.select import choose_engine
 from podcast.errors import InputError, PodcastError, Problem
 from podcast.infra.atomic import atomic_path
 from podcast.infra.cache import ClipCache

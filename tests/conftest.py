@@ -17,7 +17,7 @@ import pytest
 from podcast.audio import ffmpeg
 from podcast.build import BuildOptions, BuildReport, build
 from podcast.engines import registry
-from podcast.engines.base import Clip, Request, VoiceInfo
+from podcast.engines.base import Clip, Engine, Request, VoiceInfo
 from podcast.engines.espeak import EspeakEngine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +58,7 @@ def small_issue(tmp_path: Path) -> Path:
 
 
 @dataclass
-class CountingEngine:
+class CountingEngine(Engine):
     """The real espeak engine, counting how often it is asked to speak."""
 
     name: str = "counting"

@@ -16,7 +16,6 @@ The version does not depend on the fault, so clips made with and without one sha
 
 from __future__ import annotations
 
-import asyncio
 import os
 import resource
 import signal
@@ -24,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from podcast.engines.base import Clip, Request, VoiceInfo
+from podcast.engines.base import Clip, LocalEngine, Request, VoiceInfo
 from podcast.engines.espeak import EspeakEngine
 
 NAME = "faulty"
@@ -34,14 +33,16 @@ LOG_ENV = "PODCAST_TEST_FAULT_LOG"
 FAULTS = ("hang", "hang-once", "crash", "raise")
 
 
-class FaultyEngine:
+class FaultyEngine(LocalEngine):
     """espeak, failing on requests that contain :data:`MARKER`."""
 
     name = NAME
-    concurrency = EspeakEngine.concurrency
+    capabilities = EspeakEngine.capabilities
+    letter_names = EspeakEngine.letter_names
 
     def __init__(self, fault: str | None = None, log: str | None = None, data_root: str | None = None,
-                 **_options: Any) -> None:
+                 **options: Any) -> None:
+        self.configure(options)
         self.fault = os.environ.get(FAULT_ENV, "") if fault is None else fault
         if self.fault and self.fault not in FAULTS:
             raise ValueError(f"unknown fault {self.fault!r}")
@@ -63,9 +64,6 @@ class FaultyEngine:
 
     def voices(self) -> list[VoiceInfo]:
         return self._inner.voices()
-
-    async def synthesize(self, request: Request) -> Clip:
-        return await asyncio.to_thread(self.synthesize_sync, request)
 
     def synthesize_sync(self, request: Request) -> Clip:
         if self.log:

@@ -22,9 +22,10 @@ from typing import TypeVar
 import numpy as np
 import pytest
 
-from podcast.build import BuildOptions, build, choose_engine
+from podcast.build import BuildOptions, build
 from podcast.engines import registry, workers
 from podcast.engines.base import LocalEngine
+from podcast.engines.select import choose_engine
 from podcast.errors import EngineError
 from podcast.infra.cache import ClipCache
 from podcast.input.project import load
@@ -177,7 +178,7 @@ def test_workers_give_the_same_clips_as_in_process_synthesis(small_issue: Path) 
     project, _ = load(small_issue, "espeak")
     engine, voice, _ = choose_engine(project, options, Silent())
     assert workers.spec_for(engine) is not None
-    assert getattr(engine, "concurrency", 1) == workers.cpu_count()
+    assert engine.capabilities.concurrency == workers.cpu_count()
     plans = plan(project.script, engine, voice, lexicon=project.lexicon)
     synthesis = run(plans, engine, ClipCache())
     requests = {part.key: part.request for p in plans for part in p.parts}

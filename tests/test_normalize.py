@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from podcast.engines.edge import EdgeEngine
+from podcast.engines.espeak import EspeakEngine
 from podcast.errors import InputError
 from podcast.input.project import load
 from podcast.input.yamlio import load_document
@@ -271,8 +273,8 @@ ESPEAK = [
 @pytest.mark.parametrize(("written", "language", "spoken"), ESPEAK)
 def test_espeak_spelling(written: str, language: str, spoken: str) -> None:
     """espeak reads a lone "A" before a word as the article: spelled letters say "eh" instead."""
-    assert speak(written, language, engine="espeak") == spoken
-    assert "eh" not in speak(written, language, engine="edge")
+    assert speak(written, language, engine="espeak", letters=EspeakEngine.letter_names) == spoken
+    assert "eh" not in speak(written, language, engine="edge", letters=EdgeEngine.letter_names)
 
 
 def test_speaking_the_spoken_form_again_changes_nothing() -> None:

@@ -19,7 +19,8 @@ from importlib import metadata
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from podcast.engines.base import Clip, Request, VoiceInfo
+from podcast.engines.base import Capabilities, Clip, Engine, Request, VoiceInfo
+from podcast.engines.options import Option
 from podcast.errors import EngineError, EngineUnavailable, TransientEngineError
 
 ENV_ENDPOINT = "PODCAST_EDGE_ENDPOINT"
@@ -51,18 +52,30 @@ def voices_url_for(endpoint: str) -> str:
     return urlunsplit((scheme, parts.netloc, f"{_PATH}/voices/list", f"trustedclienttoken={token}", ""))
 
 
-class EdgeEngine:
-    """edge-tts neural voices (needs the service, or a relay or fake of it)."""
+class EdgeEngine(Engine):
+    """edge-tts neural voices (needs the service, or a relay or fake of it).
+
+    No request limit of ours: edge-tts itself cuts a long text into requests the service
+    accepts and joins their audio and sentence boundaries.
+    """
 
     name = "edge"
-    concurrency = 4
+    options = (
+        Option("endpoint", str, None, "websocket URL of a relay or fake of the service "
+               f"(${ENV_ENDPOINT} wins over it)"),
+        Option("connect_timeout_s", float, 10.0, "seconds to wait for the connection", 1, 600),
+        Option("receive_timeout_s", float, 30.0, "seconds to wait for the next piece of audio", 1, 600),
+        Option("probe_timeout_s", float, 4.0, "seconds the probe before a build waits for the "
+               "voice list before falling back", 0.1, 600),
+    )
+    capabilities = Capabilities(sentence_marks=True, concurrency=4)
 
-    def __init__(self, endpoint: str | None = None, connect_timeout_s: float = 10,
-                 receive_timeout_s: float = 30, probe_timeout_s: float = 4, **_options: Any) -> None:
-        self._configured_endpoint = endpoint
-        self.connect_timeout = max(1, round(connect_timeout_s))
-        self.receive_timeout = max(1, round(receive_timeout_s))
-        self.probe_timeout = probe_timeout_s
+    def __init__(self, **options: Any) -> None:
+        values = self.configure(options)
+        self._configured_endpoint = values.text("endpoint")
+        self.connect_timeout = max(1, round(values.number("connect_timeout_s")))
+        self.receive_timeout = max(1, round(values.number("receive_timeout_s")))
+        self.probe_timeout = values.number("probe_timeout_s")
         self._voice_lists: dict[str | None, list[VoiceInfo]] = {}
         self._probes: dict[str | None, str | None] = {}
 

@@ -17,17 +17,17 @@ cost of about one second per minute of speech).
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import ctypes
 import functools
 import shutil
 import tempfile
 import threading
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from podcast.engines.base import Clip, Request, VoiceInfo
+from podcast.engines.base import Capabilities, Clip, LocalEngine, Request, VoiceInfo
 from podcast.engines.workers import cpu_count
 from podcast.errors import EngineError, EngineUnavailable
 
@@ -220,15 +220,21 @@ def _known(voice: str) -> bool:
     return base.lower() in names and (not variant or variant in variants)
 
 
-class EspeakEngine:
-    """espeak-ng through ctypes; always available offline."""
+class EspeakEngine(LocalEngine):
+    """espeak-ng through ctypes; always available offline.
+
+    No request limit (it speaks one sentence per library call), sentence timings from those
+    calls, every prosody setting, one worker process per CPU. ``data_root`` is not a show
+    option: worker processes get the build's data overlay through it.
+    """
 
     name = "espeak"
-    runs_locally = True
-    concurrency = cpu_count()
-    """Requests in parallel: one worker process per CPU."""
+    capabilities = Capabilities(sentence_marks=True, concurrency=cpu_count())
+    letter_names: ClassVar[Mapping[str, str]] = {"A": "eh"}
+    """espeak reads a lone "A" before a word as "uh"."""
 
-    def __init__(self, data_root: str | None = None, **_options: Any) -> None:
+    def __init__(self, data_root: str | None = None, **options: Any) -> None:
+        self.configure(options)
         self._data_root = Path(data_root) if data_root else None
 
     @property
@@ -271,10 +277,6 @@ class EspeakEngine:
     def voices(self) -> list[VoiceInfo]:
         """The bundled voices."""
         return self._lib.list_voices()
-
-    async def synthesize(self, request: Request) -> Clip:
-        """Speak *request* in a thread (builds call :meth:`synthesize_sync` in worker processes)."""
-        return await asyncio.to_thread(self.synthesize_sync, request)
 
     def synthesize_sync(self, request: Request) -> Clip:
         """Speak *request* on the calling thread."""

@@ -1,9 +1,9 @@
 """Worker processes for engines that run on this machine, so that a hang or a crash stops one
 request instead of the whole build.
 
-An engine runs locally when it has a blocking ``synthesize_sync(request)``
-(:class:`~podcast.engines.base.LocalEngine`: espeak, or a plugin), unless it sets
-``runs_locally = False``. Engines without one (edge talks to a service), and engines whose
+An engine runs locally when it is a :class:`~podcast.engines.base.LocalEngine` (with a
+blocking ``synthesize_sync(request)``: espeak, or a plugin), unless it sets
+``runs_locally = False``. Other engines (edge talks to a service), and engines whose
 factory cannot be sent to another process, run in the build's process.
 
 Each worker process makes its own copy of the engine from the factory and options the
@@ -90,13 +90,13 @@ class EngineSpec:
 
 def spec_for(engine: Engine) -> EngineSpec | None:
     """How worker processes can run *engine*, or None when it runs in this process."""
-    if not (isinstance(engine, LocalEngine) and getattr(engine, "runs_locally", True)):
+    if not (isinstance(engine, LocalEngine) and engine.runs_locally):
         return None
     made = registry.origin(engine)
     if made is None:
         return None
     factory, options = made
-    options.update(getattr(engine, "worker_options", dict)())
+    options.update(engine.worker_options())
     try:
         pickle.dumps((factory, options))
     except (pickle.PicklingError, TypeError, AttributeError):  # a lambda or a closure

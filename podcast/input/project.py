@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from podcast.engines import registry
-from podcast.engines.base import Engine
+from podcast.engines.base import Engine, Voice
 from podcast.errors import EngineUnavailable, InputError, Problem
 from podcast.input.issue import Issue, read_issue
 from podcast.input.schema import did_you_mean
@@ -111,13 +111,25 @@ def _engine_problems(show: Show, issue_file: Path, chosen: str | None, language:
             else:
                 out.append(Problem(show.file or issue_file, *show.locate(field), field, f"{exc}{hint}"))
             continue
-        config = getattr(engine, "config_problem", None)
-        problem = config() if callable(config) else None
+        problem = engine.config_problem()
         if problem:
             out.append(Problem(show.file or issue_file, *show.locate(name), name, problem))
             continue
         out += voice_problems(show, engine, language, project)
+        out += prosody_warnings(show, engine, language, issue_file)
     return out
+
+
+def prosody_warnings(show: Show, engine: Engine, language: str, issue_file: Path) -> list[Problem]:
+    """Voice settings in show.yaml that *engine* does not honour (its capabilities say which)."""
+    voice, neutral = show.voice_for(engine, language), Voice("neutral")
+    ignored = [key for key, value, default in (("rate", voice.rate, neutral.rate),
+                                                ("pitch", voice.pitch, neutral.pitch),
+                                                ("volume", voice.volume, neutral.volume))
+               if value != default and key not in engine.capabilities.prosody]
+    field_name = f"voices.{engine.name}"
+    return [Problem(show.file or issue_file, *show.locate(f"{field_name}.{key}"), f"{field_name}.{key}",
+                    f"the {engine.name} engine ignores {key}", "warning") for key in ignored]
 
 
 def voice_problems(show: Show, engine: Engine, language: str, project: Project | None) -> list[Problem]:

@@ -28,10 +28,6 @@ _TOP_KEYS = (
     "loudness", "synthesis", "lexicon", "limits",
 )
 LEXICON_FILE = "lexicon.yaml"
-ENGINE_OPTION_TYPES: dict[str, tuple[type, ...]] = {
-    "endpoint": (str,), "connect_timeout_s": (int, float), "receive_timeout_s": (int, float),
-    "probe_timeout_s": (int, float),
-}
 
 
 @dataclass(frozen=True)
@@ -243,15 +239,24 @@ def _engine_names() -> list[str]:
 
 
 def _engine_options(r: Reader, name: str) -> dict[str, Any]:
+    """The show's section for engine *name*, checked against that engine's own option schema."""
+    from podcast.engines import registry
+    from podcast.errors import EngineUnavailable
+
+    try:
+        schema = {option.name: option for option in registry.option_schema(name)}
+    except EngineUnavailable:  # the engine and fallback checks say why, where it is named
+        return {}
     table = r.mapping((name,)) or {}
-    r.known_keys((name,), ENGINE_OPTION_TYPES)
+    r.known_keys((name,), schema)
     out: dict[str, Any] = {}
     for key, value in table.items():
-        kinds = ENGINE_OPTION_TYPES.get(key)
-        if kinds is None:
+        option = schema.get(key)
+        if option is None or value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, kinds):
-            r.doc.add((name, key), f"must be {'text' if kinds == (str,) else 'a number'}")
+        problem = option.problem(value)
+        if problem:
+            r.doc.add((name, key), problem)
             continue
         out[key] = value
     return out

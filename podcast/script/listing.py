@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from podcast.build import BuildOptions, choose_engine
-from podcast.engines import registry
+from podcast.build import BuildOptions
+from podcast.engines.select import choose_engine, engine_for
 from podcast.input.project import load
 from podcast.report import Silent
 from podcast.synthesis.run import plan
@@ -36,7 +36,7 @@ def narration(issue_file: Path, engine_name: str | None = None) -> list[Line]:
     project, _ = load(issue_file, engine_name)
     show = project.show
     if engine_name:
-        engine = registry.get(engine_name, **show.options_for(engine_name))
+        engine = engine_for(show, engine_name)
         voice = show.voice_for(engine, project.script.language)
     else:  # the engine a build would use now: the show's, or its fallback when that is unreachable
         engine, voice, _ = choose_engine(project, BuildOptions(), Silent())

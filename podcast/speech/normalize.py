@@ -29,7 +29,7 @@ Rules for names and acronyms:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -43,8 +43,8 @@ _SPACES = re.compile(r"\s+")
 MAX_PAUSE_MS = 60_000
 
 Pass = Callable[[str], str]
-ENGINE_LETTERS: dict[str, dict[str, str]] = {"espeak": {"A": "eh"}}
-"""Letter names an engine needs when spelling: espeak reads a lone "A" before a word as "uh"."""
+Letters = Mapping[str, str]
+"""How an engine needs letters written when they are spelled out (its ``letter_names``)."""
 
 
 @dataclass(frozen=True)
@@ -84,31 +84,36 @@ def is_mandarin(language: str) -> bool:
     return language.strip().lower().startswith(("zh", "cmn"))
 
 
-def passes(language: str, lexicon: Lexicon | None = None, engine: str | None = None) -> tuple[Pass, ...]:
-    """The normalization passes for *language*, in order; each is a pure text → text function."""
+def passes(language: str, lexicon: Lexicon | None = None, engine: str | None = None,
+           letters: Letters | None = None) -> tuple[Pass, ...]:
+    """The normalization passes for *language*, in order; each is a pure text → text function.
+
+    *engine* picks the lexicon's forms for that engine; *letters* is how it needs spelled
+    letters written."""
     lexicon = default_lexicon() if lexicon is None else lexicon
     mandarin = is_mandarin(language)
     return (
         strip_links,
         partial(lexicon.apply, language=language, engine=engine),
-        partial(read_versions, mandarin=mandarin, engine=engine),
+        partial(read_versions, mandarin=mandarin, letters=letters),
         numbers.mandarin if mandarin else numbers.english,
         mandarin_symbols if mandarin else english_symbols,
-        partial(spell_acronyms, engine=engine),
+        partial(spell_acronyms, letters=letters),
         tidy,
     )
 
 
-def speak(sentence: str, language: str, lexicon: Lexicon | None = None, engine: str | None = None) -> str:
+def speak(sentence: str, language: str, lexicon: Lexicon | None = None, engine: str | None = None,
+          letters: Letters | None = None) -> str:
     """The spoken form of one written sentence (*lexicon* None: the packaged default lexicon)."""
     text = _SPACES.sub(" ", sentence).strip()
-    for step in passes(language, lexicon, engine):
+    for step in passes(language, lexicon, engine, letters):
         text = step(text)
     return text
 
 
 def chunks(text: str, language: str, lexicon: Lexicon | None = None,
-           engine: str | None = None) -> list[Chunk]:
+           engine: str | None = None, letters: Letters | None = None) -> list[Chunk]:
     """Cut *text* at pause markers and sentences.
 
     A piece with nothing to say (only a link, say) adds its pause to the chunk before it;
@@ -122,7 +127,7 @@ def chunks(text: str, language: str, lexicon: Lexicon | None = None,
         pos = match.end()
     pieces.append((text[pos:], 0))
     for piece, pause in pieces:
-        chunk = _chunk(split_sentences(piece), language, pause, lexicon, engine)
+        chunk = _chunk(split_sentences(piece), language, pause, lexicon, engine, letters)
         if chunk.spoken:
             out.append(chunk)
         elif out:
@@ -132,8 +137,8 @@ def chunks(text: str, language: str, lexicon: Lexicon | None = None,
 
 
 def _chunk(written: list[str], language: str, pause: int, lexicon: Lexicon | None,
-           engine: str | None) -> Chunk:
-    spoken = [speak(s, language, lexicon, engine) for s in written]
+           engine: str | None, letters: Letters | None) -> Chunk:
+    spoken = [speak(s, language, lexicon, engine, letters) for s in written]
     keep = [(w, s) for w, s in zip(written, spoken, strict=True) if s.strip()]
     return Chunk(tuple(w for w, _ in keep), tuple(s for _, s in keep), pause)
 
@@ -182,7 +187,7 @@ _ZH_QUANTITY = re.compile(rf"\s*(?:{numbers.ZH_MEASURES}|[%％‰倍年月日号
 _EN_QUANTITY = re.compile(rf"\s*(?:[%‰°]|(?:{numbers.EN_UNIT_RE}|{numbers.COUNTED_NOUNS})\b)")
 
 
-def read_versions(text: str, *, mandarin: bool, engine: str | None = None) -> str:
+def read_versions(text: str, *, mandarin: bool, letters: Letters | None = None) -> str:
     """Read numbers that belong to a name in English: ``GPT-4`` → GPT four, ``Llama 2`` → Llama two."""
     def said(m: re.Match[str]) -> str:
         name, sep, version, suffix = m.group("name"), m.group("sep"), m.group("ver"), m.group("suf")
@@ -196,16 +201,17 @@ def read_versions(text: str, *, mandarin: bool, engine: str | None = None) -> st
         if name == "v" and not mandarin:
             name = "version"
         elif len(name) == 1 and name.isupper():
-            name = spell(name, engine)
+            name = spell(name, letters)
         return f"{name} {words}" + (f" {suffix}" if suffix else "") + (" " if m.group("dash") else "")
 
     return _VERSION.sub(said, text)
 
 
-def spell(letters: str, engine: str | None = None) -> str:
-    """Letters one by one, as *engine* needs them said: ``TTS`` → T T S."""
-    names = ENGINE_LETTERS.get(engine or "", {})
-    return " ".join(names.get(letter, letter) for letter in letters)
+def spell(word: str, letters: Letters | None = None) -> str:
+    """*word*'s letters one by one, each written as *letters* says (an engine's
+    ``letter_names``): ``TTS`` → T T S."""
+    names = letters or {}
+    return " ".join(names.get(letter, letter) for letter in word)
 
 
 _COMPOUND = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
@@ -213,17 +219,17 @@ _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
 _PLURAL = re.compile(r"[A-Z]{2,}s")
 
 
-def spell_acronyms(text: str, *, engine: str | None = None) -> str:
+def spell_acronyms(text: str, *, letters: Letters | None = None) -> str:
     """Spell every run of two or more capitals: ``AGI`` → A G I, ``OpenAI`` → Open A I, ``LLMs`` →
     L L M's, ``Fact-GPT`` → Fact G P T (hyphens next to a spelled part become spaces)."""
     def word(part: str) -> tuple[str, bool]:
         if _PLURAL.fullmatch(part):
-            return spell(part[:-1], engine) + "'s", True
+            return spell(part[:-1], letters) + "'s", True
         pieces = _CAMEL.findall(part)
         spelled = [len(p) > 1 and p.isupper() for p in pieces]
         if not any(spelled):
             return part, False
-        return " ".join(spell(p, engine) if s else p for p, s in zip(pieces, spelled, strict=True)), True
+        return " ".join(spell(p, letters) if s else p for p, s in zip(pieces, spelled, strict=True)), True
 
     def compound(m: re.Match[str]) -> str:
         parts = [word(p) for p in m.group(0).split("-")]

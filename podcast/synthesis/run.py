@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass, field
+from functools import partial
 
 from podcast.engines import workers
 from podcast.engines.base import Clip, Engine, Request, Voice
@@ -19,7 +20,8 @@ from podcast.infra.cache import ClipCache, clip_key
 from podcast.report import Reporter, Silent
 from podcast.script.render import Script, Segment
 from podcast.speech.lexicon import Lexicon
-from podcast.speech.normalize import Chunk, chunks
+from podcast.speech.normalize import Chunk, chunks, speak
+from podcast.speech.split import fit
 from podcast.synthesis import qa
 
 
@@ -57,17 +59,21 @@ class Synthesis:
 def plan(script: Script, engine: Engine, voice: Voice, only: set[str] | None = None,
          lexicon: Lexicon | None = None) -> list[SegmentPlan]:
     """Requests for every segment of *script* (or only the segment ids in *only*), with the
-    text normalized for speech (the show's *lexicon* over the packaged one)."""
+    text normalized for speech (the show's *lexicon* over the packaged one, letters spelled as
+    *engine* declares) and cut into requests below *engine*'s request limit."""
     version = engine.version()
+    say = partial(speak, language=script.language, lexicon=lexicon, engine=engine.name,
+                  letters=engine.letter_names)
     plans: list[SegmentPlan] = []
     for seg in script.segments:
         if only is not None and seg.id not in only:
             continue
         seg_voice = seg.voice.apply(voice, engine.name) if seg.voice else voice
         parts = []
-        for ch in chunks(seg.text, script.language, lexicon, engine.name):
-            request = Request(sentences=ch.spoken, voice=seg_voice, language=script.language)
-            parts.append(Part(ch, request, clip_key(engine.name, version, request)))
+        for whole in chunks(seg.text, script.language, lexicon, engine.name, engine.letter_names):
+            for ch in fit(whole, engine.request_limit, say):
+                request = Request(sentences=ch.spoken, voice=seg_voice, language=script.language)
+                parts.append(Part(ch, request, clip_key(engine.name, version, request)))
         plans.append(SegmentPlan(seg, tuple(parts)))
     return plans
 
@@ -127,9 +133,10 @@ async def run_async(plans: list[SegmentPlan], engine: Engine, cache: ClipCache, 
     gate = asyncio.Semaphore(max(1, policy.concurrency))
     rng = random.Random()
     info = {"engine": engine.name, "engine_version": engine.version()}
+    marks = engine.capabilities.sentence_marks
 
     async def one(speak: workers.Speak, key: str, seg_id: str, request: Request) -> None:
-        clip = await _attempt(speak, request, seg_id, policy, gate, rng, reporter)
+        clip = await _attempt(speak, request, seg_id, policy, gate, rng, reporter, marks)
         cache.put(key, clip, {**info, "voice": request.voice.key(), "text": list(request.sentences)})
         result.clips[key] = clip
         result.synthesized += 1
@@ -159,8 +166,9 @@ async def run_async(plans: list[SegmentPlan], engine: Engine, cache: ClipCache, 
 
 
 async def _attempt(speak: workers.Speak, request: Request, seg_id: str, policy: Policy,
-                   gate: asyncio.Semaphore, rng: random.Random, reporter: Reporter) -> Clip:
-    """One request with retries for transient failures and one more try for a rejected clip."""
+                   gate: asyncio.Semaphore, rng: random.Random, reporter: Reporter, marks: bool) -> Clip:
+    """One request with retries for transient failures and one more try for a rejected clip
+    (one that fails its checks, or lacks the sentence timings its engine promises: *marks*)."""
     transient = rejected = 0
     limit = policy.timeout_for(request)
     while True:
@@ -181,6 +189,9 @@ async def _attempt(speak: workers.Speak, request: Request, seg_id: str, policy: 
         except EngineError as exc:
             raise EngineError(f"segment {seg_id}: {exc}") from exc
         problem = qa.check(clip, request)
+        if problem is None and marks and len(clip.marks) != len(request.sentences):
+            problem = (f"the engine gave {len(clip.marks)} sentence timings for "
+                       f"{len(request.sentences)} sentences")
         if problem is None:
             return clip
         rejected += 1
