@@ -156,3 +156,12 @@ def test_new_writes_a_traditional_skeleton_for_a_traditional_show(tmp_path: Path
 def test_the_language_guess_comes_from_the_table(tmp_path: Path) -> None:
     assert languages.guess("这是一条很短的测试新闻。") == "zh-CN"
     assert languages.guess("A short test story.") == "en-US"
+
+
+def test_validate_warns_when_a_language_has_no_row(tmp_path: Path) -> None:
+    issue = write(tmp_path / "de" / "2024-02-05.yaml", YUE_ISSUE.replace("yue-HK", "de-DE"))
+    result = run_cli("validate", str(issue))
+    assert result.returncode == 0, result.stderr
+    assert (f"{issue}:3:11: language: warning: 'de-DE' has no rules of its own: its numbers, templates "
+            "and labels are English's (see Languages in the README)") in result.stderr
+    assert "no rules" not in run_cli("validate", str(write(tmp_path / "yue" / "1.yaml", YUE_ISSUE))).stderr
