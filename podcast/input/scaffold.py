@@ -28,6 +28,8 @@ PACKAGED_SKELETON = "skeleton.yaml.j2"
 """The issue skeleton in each packaged template set."""
 # 2024-02-3: the third issue of February 2024 (a zero-padded 2024-02-03 is a date instead)
 _MONTHLY = re.compile(r"^(\d{4})-(\d{2})-([1-9])$")
+
+
 def next_issue(show_dir: Path, date: dt.date | None = None) -> tuple[Path, dt.date, int]:
     """File name, date and number of the issue after the newest one in *show_dir*."""
     newest = latest(show_dir)
@@ -73,10 +75,14 @@ def new_issue(show_dir: Path, date: dt.date | None = None,
     if skeleton.is_file():
         source = skeleton.read_text(encoding="utf-8")
     else:
-        source = (PACKAGE_DIR / "templates" / language_for(language).templates / PACKAGED_SKELETON).read_text(
-            encoding="utf-8")
+        source = packaged_skeleton(language).read_text(encoding="utf-8")
     _create(path, _render(source, show, date, number, language))
     return path, created
+
+
+def packaged_skeleton(language: str) -> Path:
+    """The issue skeleton of *language*'s packaged template set."""
+    return PACKAGE_DIR / "templates" / language_for(language).templates / PACKAGED_SKELETON
 
 
 def _create(path: Path, text: str) -> None:
