@@ -153,7 +153,7 @@ def test_new_writes_a_traditional_skeleton_for_a_traditional_show(tmp_path: Path
     assert checked.returncode == 0, checked.stderr
 
 
-def test_the_language_guess_comes_from_the_table(tmp_path: Path) -> None:
+def test_the_language_guess_comes_from_the_table() -> None:
     assert languages.guess("这是一条很短的测试新闻。") == "zh-CN"
     assert languages.guess("A short test story.") == "en-US"
 

@@ -93,7 +93,7 @@ _SIMPLIFIED_LABELS = Labels(intro="开场", outro="结束语", chapters="章节"
 _TRADITIONAL_LABELS = Labels(intro="開場", outro="結束語", chapters="章節", links="本期連結")
 _CHINESE_TITLE = "{show} {date.year}年{date.month}月第{number}期"
 
-MANDARIN = Language(
+SIMPLIFIED_CHINESE = Language(
     code="zh-Hans", name="Chinese (Simplified)", tags=("zh", "zh-hans", "cmn", "cmn-hans"),
     default_tag="zh-CN", lexicon="zh", iso639_2="zho", numbers=numbers.mandarin,
     symbols=symbols.chinese_symbols, quantity=numbers.ZH_QUANTITY, spaced=False, templates="zh",
@@ -101,20 +101,20 @@ MANDARIN = Language(
 ENGLISH = Language(
     code="en", name="English", tags=("en",), default_tag="en-US", lexicon="en", iso639_2="eng",
     numbers=numbers.english, symbols=symbols.english_symbols, quantity=numbers.EN_QUANTITY,
-    spaced=True, templates="en", labels=Labels(intro="Intro", outro="Outro", chapters="Chapters",
-                                               links="Links"),
+    spaced=True, templates="en",
+    labels=Labels(intro="Intro", outro="Outro", chapters="Chapters", links="Links"),
     episode_title="{show}, {date:%B} {date.day}, {date.year}")
-TRADITIONAL = Language(
+TRADITIONAL_CHINESE = Language(
     code="zh-Hant", name="Chinese (Traditional)",
     tags=("zh-hant", "zh-tw", "zh-hk", "zh-mo", "cmn-hant", "cmn-tw", "cmn-hk", "cmn-mo"),
     default_tag="zh-TW", lexicon="zh", iso639_2="zho", numbers=numbers.traditional,
     symbols=symbols.chinese_symbols, quantity=numbers.ZH_QUANTITY, spaced=False, templates="zh-Hant",
     labels=_TRADITIONAL_LABELS, episode_title=_CHINESE_TITLE)
 CANTONESE = dataclasses.replace(
-    TRADITIONAL, code="yue", name="Cantonese", tags=("yue", "zh-yue"), default_tag="yue-HK",
+    TRADITIONAL_CHINESE, code="yue", name="Cantonese", tags=("yue", "zh-yue"), default_tag="yue-HK",
     lexicon="yue", iso639_2="yue")
 
-TABLE: tuple[Language, ...] = (MANDARIN, ENGLISH, TRADITIONAL, CANTONESE)
+TABLE: tuple[Language, ...] = (SIMPLIFIED_CHINESE, ENGLISH, TRADITIONAL_CHINESE, CANTONESE)
 """Every language with its own rules."""
 FALLBACK = ENGLISH
 """The rules, templates and labels of a tag no row matches."""
