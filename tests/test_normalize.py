@@ -1,4 +1,4 @@
-"""Speech normalization: numbers, names, acronyms, links, lexicons and language spans.
+"""Speech normalization: numbers, names, acronyms, links and lexicons.
 
 Every case is a pure function call; the table rows come from the sample issue
 (``seeds/ai-weekly/2024-02-3.yaml``) and from realistic AI-news sentences.
@@ -17,7 +17,7 @@ from podcast.errors import InputError
 from podcast.input.project import load
 from podcast.input.yamlio import load_document
 from podcast.speech.lexicon import Lexicon, default_lexicon, language_key, load_lexicon, read_lexicon
-from podcast.speech.normalize import PAUSE_RE, Chunk, chunks, spans, speak, split_sentences
+from podcast.speech.normalize import PAUSE_RE, Chunk, chunks, speak, split_sentences
 
 SAMPLE = Path(__file__).resolve().parent.parent / "seeds" / "ai-weekly" / "2024-02-3.yaml"
 
@@ -451,25 +451,6 @@ def test_lexicon_file_shape_problems(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Language spans
-
-SPANS = [
-    ("OpenAI发布了视频生成扩散模型Sora，名字取自日语。", "zh-CN",
-     [("OpenAI", "en"), ("发布了视频生成扩散模型", "zh"), ("Sora，", "en"), ("名字取自日语。", "zh")]),
-    ("2024年，ALOHA 2发布。", "zh", [("2024年，", "zh"), ("ALOHA 2", "en"), ("发布。", "zh")]),
-    ("Hello 世界, ok.", "en-US", [("Hello ", "en"), ("世界, ", "zh"), ("ok.", "en")]),
-    ("Bonjour 你好", "fr", [("Bonjour ", "fr"), ("你好", "zh")]),
-    ("  ", "zh", [("  ", "zh")]),
-    ("", "zh", []),
-]
-
-
-@pytest.mark.parametrize(("text", "language", "expected"), SPANS)
-def test_spans(text: str, language: str, expected: list[tuple[str, str]]) -> None:
-    assert [(s.text, s.language) for s in spans(text, language)] == expected
-
-
-# ---------------------------------------------------------------------------------------------
 # The whole sample issue
 
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
@@ -498,5 +479,3 @@ def test_sample_issue_speaks_without_digits_links_or_unspelled_acronyms(engine: 
         assert not re.search(r"[0-9]", said), (sentence, said)
         assert not re.search(r"https?:|www\.|arxiv|\.(?:com|org|io)\b", said, re.IGNORECASE), said
         assert [run for run in _caps_runs(said) if run not in words] == [], (sentence, said)
-        assert "".join(s.text for s in spans(said, "zh-CN")) == said
-        assert "".join(s.text for s in spans(sentence, "zh-CN")) == sentence

@@ -9,7 +9,6 @@ templates use. Optional top-level ``intro`` / ``outro`` replace the show's.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,12 +16,11 @@ from typing import Any
 from podcast.engines.base import Voice, VoiceOverride
 from podcast.input.schema import Reader, did_you_mean
 from podcast.input.yamlio import Document, field_name
-from podcast.speech.normalize import CJK
+from podcast.speech import languages
 
 ISSUE_KEYS = ("title", "date", "language", "number", "description", "intro", "outro", "entries")
 ENTRY_KEYS = ("title", "summary", "url", "org", "name", "voice")
 _PROSODY = ("rate", "pitch", "volume")
-_CJK = re.compile(f"[{CJK}]")
 
 
 @dataclass(frozen=True)
@@ -67,11 +65,11 @@ class Issue:
         return self.file.stem
 
     def detected_language(self) -> str:
-        """The issue's language, else ``zh-CN`` when its text is mostly Chinese, else ``en-US``."""
+        """The issue's language, else the one its text is mostly written in (``zh-CN`` for
+        Chinese, else ``en-US``: :func:`podcast.speech.languages.guess`)."""
         if self.language:
             return self.language
-        text = self.title + "".join(e.summary for e in self.entries)
-        return "zh-CN" if len(_CJK.findall(text)) * 4 > len(text) else "en-US"
+        return languages.guess(self.title + "".join(e.summary for e in self.entries))
 
 
 def read_issue(doc: Document) -> Issue | None:

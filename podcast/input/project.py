@@ -20,6 +20,8 @@ from podcast.input.schema import did_you_mean
 from podcast.input.show import Show, find_show, read_show
 from podcast.input.yamlio import Document, load_document
 from podcast.script.render import Script, render, template_position
+from podcast.speech import languages
+from podcast.speech.languages import language_for
 from podcast.speech.lexicon import Lexicon, default_lexicon, read_lexicon
 from podcast.speech.normalize import chunks
 
@@ -192,7 +194,8 @@ def _silent_segments(project: Project) -> list[Problem]:
 
 
 SKELETON_MARKERS = ("arxiv.org/abs/0000.00000", "(the full narration of this item)",
-                    "（在这里写这一条的完整播报稿）", "Model name: what it does", "模型名：一句话说明")
+                    "（在这里写这一条的完整播报稿）", "Model name: what it does", "模型名：一句话说明",
+                    "（在這裡寫這一條的完整播報稿）", "模型名：一句話說明")
 """Example text that ``podcast new`` writes (see ``scaffold.py``); left in, it is a mistake."""
 
 
@@ -211,5 +214,11 @@ def _warnings(project: Project) -> list[Problem]:
     if not issue.language and not project.show.language:
         out.append(Problem(issue.file, 1, 1, "language",
                            f"no language set here or in show.yaml; guessed {project.script.language}",
+                           "warning"))
+    elif language_for(project.script.language) not in languages.TABLE:
+        line, column = issue.positions.get("language", (1, 1)) if issue.language else (1, 1)
+        out.append(Problem(issue.file, line, column, "language",
+                           f"{project.script.language!r} has no rules of its own: its numbers, templates "
+                           f"and labels are {languages.FALLBACK.name}'s (see Languages in the README)",
                            "warning"))
     return out

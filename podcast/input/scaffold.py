@@ -1,4 +1,10 @@
-"""``podcast new``: the next issue file of a show, from its skeleton, never overwriting."""
+"""``podcast new``: the next issue file of a show, from its skeleton, never overwriting.
+
+The skeleton is the show's own ``skeleton.yaml`` when it has one, else the packaged
+``skeleton.yaml.j2`` of its language's template set; the default episode title and the template
+set come from the language table (:mod:`podcast.speech.languages`), the voices written into a
+new ``show.yaml`` from the engines' defaults for the language.
+"""
 
 from __future__ import annotations
 
@@ -10,56 +16,18 @@ from pathlib import Path
 
 import jinja2
 
+from podcast.engines import registry
 from podcast.errors import InputError, PodcastError, Problem
 from podcast.input.catalog import issue_date, issue_files, latest
-from podcast.input.show import SHOW_FILE, Show, load_show
-from podcast.script.render import template_language
+from podcast.input.show import PACKAGE_DIR, SHOW_FILE, Show, load_show
+from podcast.speech.languages import language_for
 
 SKELETON = "skeleton.yaml"
+"""A show's own issue skeleton, beside its ``show.yaml``."""
+PACKAGED_SKELETON = "skeleton.yaml.j2"
+"""The issue skeleton in each packaged template set."""
 # 2024-02-3: the third issue of February 2024 (a zero-padded 2024-02-03 is a date instead)
 _MONTHLY = re.compile(r"^(\d{4})-(\d{2})-([1-9])$")
-_DEFAULT = {
-    "zh": """\
-# {{ show_title }} · {{ date.year }}年{{ date.month }}月第{{ number }}期
-# 每条新闻是一个条目（entry），也是节目里的一个章节。字段说明：
-#   title    章节标题（必填）
-#   summary  这一条的播报文字（必填）。需要停顿时写 [pause 800ms]
-#   url      论文或新闻链接（http/https），会出现在节目简介里
-#   org      发布机构；name：模型或论文名；其他字段都可以在模板里使用
-title: {{ title }}
-date: {{ date.isoformat() }}        # 发布日期 YYYY-MM-DD
-language: {{ language }}
-number: {{ number }}                 # 本月第几期（开场白会念出来）
-description: 一句话介绍本期内容。     # 用于节目简介和标签
-entries:
-  - title: "模型名：一句话说明"
-    org: 某某实验室
-    name: 模型名
-    summary: >-
-      某某实验室的研究者推出了……（在这里写这一条的完整播报稿）
-    url: https://arxiv.org/abs/0000.00000
-""",
-    "en": """\
-# {{ show_title }} · {{ date.isoformat() }}
-# Each entry is one news item and one chapter of the episode. Fields:
-#   title    chapter title (required)
-#   summary  what the host says about it (required); write [pause 800ms] for a pause
-#   url      link to the paper or story (http/https), listed in the show notes
-#   org      who made it; name: the model or paper; any other field is passed to templates
-title: {{ title }}
-date: {{ date.isoformat() }}        # publication date, YYYY-MM-DD
-language: {{ language }}
-number: {{ number }}                 # issue number (the intro says it)
-description: One sentence about this episode.   # for show notes and tags
-entries:
-  - title: "Model name: what it does"
-    org: Some Lab
-    name: Model name
-    summary: >-
-      Researchers at Some Lab released ... (the full narration of this item)
-    url: https://arxiv.org/abs/0000.00000
-""",
-}
 
 
 def next_issue(show_dir: Path, date: dt.date | None = None) -> tuple[Path, dt.date, int]:
@@ -107,9 +75,14 @@ def new_issue(show_dir: Path, date: dt.date | None = None,
     if skeleton.is_file():
         source = skeleton.read_text(encoding="utf-8")
     else:
-        source = _DEFAULT[template_language(language)]
+        source = packaged_skeleton(language).read_text(encoding="utf-8")
     _create(path, _render(source, show, date, number, language))
     return path, created
+
+
+def packaged_skeleton(language: str) -> Path:
+    """The issue skeleton of *language*'s packaged template set."""
+    return PACKAGE_DIR / "templates" / language_for(language).templates / PACKAGED_SKELETON
 
 
 def _create(path: Path, text: str) -> None:
@@ -147,21 +120,17 @@ voices:
 
 
 def _render_show(language: str, folder_name: str) -> str:
-    zh = template_language(language) == "zh"
     return _SHOW_SKELETON.format(
         title=_quote(folder_name.replace("-", " ").title()), language=language,
-        edge_voice="zh-CN-YunxiNeural" if zh else "en-US-AndrewMultilingualNeural",
-        espeak_voice="cmn" if zh else "en-us")
+        edge_voice=registry.get("edge").default_voice(language),
+        espeak_voice=registry.get("espeak").default_voice(language))
 
 
 def _render(source: str, show: Show, date: dt.date, number: int, language: str) -> str:
     """Fill a skeleton. Variables: ``show_title``, ``date``, ``number``, ``language`` and
     ``title`` (a default episode title, already quoted for YAML); filter ``quote``."""
     name = show.title or "My Show"
-    if template_language(language) == "zh":
-        title = f"{name} {date.year}年{date.month}月第{number}期"
-    else:
-        title = f"{name}, {date:%B} {date.day}, {date.year}"
+    title = language_for(language).episode_title.format(show=name, date=date, number=number)
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.filters["quote"] = _quote
     return env.from_string(source).render(show_title=name, date=date, number=number,

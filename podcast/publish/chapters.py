@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from podcast.speech.languages import language_for
+
 if TYPE_CHECKING:  # chapters are planned before any audio exists; mutagen only tags the MP3
     from podcast.audio.timeline import Mix
     from podcast.script.render import Script
@@ -15,8 +17,6 @@ if TYPE_CHECKING:  # chapters are planned before any audio exists; mutagen only 
 _NO_OFFSET = 0xFFFFFFFF
 MAX_TOC_ENTRIES = 255
 """Entries one CTOC frame can list (ID3v2 chapters: an 8-bit count)."""
-_ISO639_2 = {"zh": "zho", "cmn": "zho", "yue": "yue", "en": "eng", "ja": "jpn", "de": "deu",
-             "fr": "fra", "es": "spa", "it": "ita", "pt": "por", "ru": "rus", "ko": "kor"}
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,8 @@ def chapters_for(script: Script, mix: Mix) -> list[Chapter]:
 
 
 def iso639_2(language: str) -> str:
-    """Three-letter ISO 639-2 code for a BCP 47 tag (ID3 TLAN, COMM)."""
-    primary = language.split("-")[0].lower()
-    return _ISO639_2.get(primary, primary if len(primary) == 3 else "und")
+    """Three-letter ISO 639-2 code for a BCP 47 tag (ID3 TLAN, COMM), from the language table."""
+    return language_for(language).iso639_2
 
 
 def write_id3(path: Path, tags: Tags, chapters: list[Chapter]) -> None:

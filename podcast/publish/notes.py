@@ -1,12 +1,15 @@
 """Show notes: Markdown and HTML pages with the chapter list (mm:ss) and every entry's link.
 
 Rendered from Jinja2 templates ``notes.md.j2`` and ``notes.html.j2``; a show's template
-folder may override them. The HTML template is autoescaped; the Markdown
-template escapes text with the ``md`` filter. Templates run in the sandbox (``templating``).
+folder may override them. The HTML template is autoescaped; the Markdown template escapes
+text with the ``md`` filter. Templates run in the sandbox (``templating``). Headings
+(``labels.chapters``, ``labels.links``; also ``labels.intro``, ``labels.outro``) come from the
+language table.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -15,10 +18,7 @@ from podcast.input.issue import Issue
 from podcast.input.show import PACKAGE_DIR, Show
 from podcast.publish.chapters import Chapter
 from podcast.script import templating
-from podcast.script.render import template_language
-
-_LABELS = {"zh": {"chapters": "章节", "links": "本期链接"},
-           "en": {"chapters": "Chapters", "links": "Links"}}
+from podcast.speech.languages import language_for
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def render_notes(issue: Issue, show: Show, language: str, chapters: list[Chapter
         "chapters": [{"title": c.title, "url": c.url, "start_s": c.start_s,
                       "timestamp": timestamp(c.start_s)} for c in chapters],
         "entries": [e.context() for e in issue.entries],
-        "labels": _LABELS[template_language(language)],
+        "labels": dataclasses.asdict(language_for(language).labels),
         "duration": timestamp(duration_s),
     }
     out = []

@@ -1,7 +1,9 @@
 """Templates to narration script: intro, one segment per entry (with its lead-in), outro.
 
 Templates are Jinja2 files ``intro.j2``, ``transition.j2``, ``entry.j2`` and ``outro.j2``.
-A show's own template folder overrides the packaged ones for its language by file name.
+A show's own template folder overrides the packaged ones for its language by file name; which
+packaged set a language gets, and its intro and outro chapter titles, come from the language
+table (:mod:`podcast.speech.languages`).
 Undefined variables are errors (``StrictUndefined``): a typo never becomes silent speech.
 """
 
@@ -20,11 +22,10 @@ from podcast.errors import InputError, Problem, shown
 from podcast.input.issue import Issue
 from podcast.input.show import PACKAGE_DIR, Show
 from podcast.script import templating
+from podcast.speech.languages import language_for
 
-_LABELS = {
-    "zh": {"intro": "开场", "outro": "结束语"},
-    "en": {"intro": "Intro", "outro": "Outro"},
-}
+TEMPLATE_NAMES = ("intro.j2", "transition.j2", "entry.j2", "outro.j2")
+"""The narration templates every packaged set has (the language table names the set)."""
 
 
 @dataclass(frozen=True)
@@ -59,15 +60,10 @@ class Script:
         return matches[0] if len(matches) == 1 else None
 
 
-def template_language(language: str) -> str:
-    """The packaged template set for *language* (``zh`` or ``en``)."""
-    return "zh" if language.lower().startswith(("zh", "cmn", "yue")) else "en"
-
-
 def environment(show: Show, language: str) -> jinja2.Environment:
     """The sandboxed environment: show templates first, then the packaged set for *language*."""
     folders = [show.templates] if show.templates else []
-    folders.append(PACKAGE_DIR / "templates" / template_language(language))
+    folders.append(PACKAGE_DIR / "templates" / language_for(language).templates)
     return templating.environment(folders)
 
 
@@ -82,7 +78,7 @@ def render(issue: Issue, show: Show) -> Script:
     language = issue.detected_language() if issue.language or not show.language else show.language
     env = environment(show, language)
     limit = 2 * show.limits.segment_chars + 10_000
-    labels = _LABELS[template_language(language)]
+    labels = language_for(language).labels
     entries = [_public(e.context()) for e in issue.entries]
     base = {
         "show": _public({"title": show.title or issue.title, "description": show.description,
@@ -94,7 +90,7 @@ def render(issue: Issue, show: Show) -> Script:
     problems: list[Problem] = []
     segments: list[Segment] = []
     intro = issue.intro or _render(env, "intro.j2", base, "intro", issue, problems, limit)
-    segments.append(Segment("intro", "intro", labels["intro"], intro))
+    segments.append(Segment("intro", "intro", labels.intro, intro))
     total = len(issue.entries)
     width = max(2, len(str(total)))
     for i, entry in enumerate(issue.entries, start=1):
@@ -106,7 +102,7 @@ def render(issue: Issue, show: Show) -> Script:
         segments.append(Segment(f"entry-{i:0{width}d}", "entry", entry.title, text, entry.url, i,
                                 entry.voice))
     outro = issue.outro or _render(env, "outro.j2", base, "outro", issue, problems, limit)
-    segments.append(Segment("outro", "outro", labels["outro"], outro))
+    segments.append(Segment("outro", "outro", labels.outro, outro))
     if problems:
         raise InputError(problems)
     for seg in segments:
@@ -162,7 +158,7 @@ def _render(env: jinja2.Environment, name: str, ctx: dict[str, Any], where: str,
             problems: list[Problem], limit: int) -> str:
     try:
         text = templating.render(env, name, ctx, limit)
-        return " ".join(text.split()) if _is_latin(ctx) else _squash(text)
+        return " ".join(text.split()) if _spaced(ctx) else _squash(text)
     except jinja2.TemplateSyntaxError as exc:
         file = shown(Path(exc.filename)) if exc.filename else Path(name)
         problems.append(Problem(file, exc.lineno or 1, 1, f"template {name}",
@@ -185,8 +181,8 @@ def _render(env: jinja2.Environment, name: str, ctx: dict[str, Any], where: str,
     return ""
 
 
-def _is_latin(ctx: dict[str, Any]) -> bool:
-    return template_language(str(ctx["issue"].get("language", "en"))) == "en"
+def _spaced(ctx: dict[str, Any]) -> bool:
+    return language_for(str(ctx["issue"].get("language", "en"))).spaced
 
 
 def _squash(text: str) -> str:

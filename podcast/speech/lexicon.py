@@ -16,13 +16,13 @@ from typing import Any
 from podcast.errors import InputError
 from podcast.input.schema import Reader, did_you_mean
 from podcast.input.yamlio import Document, PathKey, load_document
+from podcast.speech.languages import language_for, lexicon_keys
 
 DEFAULT_FILE = Path(__file__).parent.parent / "lexicon" / "default.yaml"
-LANGUAGES = ("zh", "en", "yue", "ja", "ko", "de", "fr", "es", "it", "pt", "ru")
-"""Language keys of a lexicon entry (primary language subtags)."""
+LANGUAGES = lexicon_keys()
+"""Language keys of a lexicon entry (primary language subtags), from the language table."""
 FLAGS = ("match_case", "whole_word")
 SAY = "say"
-_ALIASES = {"cmn": "zh"}
 _LANGUAGE_LIKE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 
 Form = tuple[str | None, str | None, str]
@@ -30,9 +30,9 @@ Form = tuple[str | None, str | None, str]
 
 
 def language_key(language: str) -> str:
-    """The lexicon key of a BCP 47 tag: ``zh-CN`` → ``zh``, ``en-US`` → ``en``, ``cmn`` → ``zh``."""
-    primary = re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0]
-    return _ALIASES.get(primary, primary)
+    """The lexicon key of a BCP 47 tag: ``zh-CN`` → ``zh``, ``en-US`` → ``en``, ``cmn`` → ``zh``,
+    ``yue-HK`` → ``yue`` (its language's record says)."""
+    return language_for(language).lexicon
 
 
 @dataclass(frozen=True)

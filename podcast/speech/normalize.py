@@ -6,16 +6,16 @@ and show notes) beside its spoken form (for the engine).
 
 The spoken form comes from small passes applied in order (:func:`passes`): links out, the
 pronunciation lexicon, numbers that belong to names (versions), the remaining numbers
-(:mod:`podcast.speech.numbers`), symbols, acronyms, and a final tidy. ``zh*`` languages get the
-Mandarin rules, every other language the English ones.
+(:mod:`podcast.speech.numbers`), symbols, acronyms, and a final tidy. Which number and symbol
+rules a sentence gets comes from its language's record in :mod:`podcast.speech.languages`.
 
 Rules for names and acronyms:
 
 * A number that follows a Latin name is part of the name and is read in English, digit groups
   as whole numbers: ``GPT-4`` → GPT four, ``GPT-3.5`` → GPT three point five, ``Llama 2`` →
-  Llama two, ``GPT-4o`` → GPT four o, ``A100`` → A one hundred. In Mandarin this holds unless a
-  measure word or unit follows (``Minecraft 100个`` is a count: 一百个). In English a space
-  separated number only counts as a version after a capitalized name.
+  Llama two, ``GPT-4o`` → GPT four o, ``A100`` → A one hundred, unless what follows makes it a
+  quantity (the language's ``quantity``: ``Minecraft 100个`` is a count, 一百个). In languages
+  written with spaces a space separated number only counts as a version after a capitalized name.
 * A size (digits and ``B``/``M``/``K``/``T``) keeps its letter: ``34B`` → 三十四B in Mandarin,
   thirty-four B in English, and thirty-four billion before a counted noun (``7B parameters``).
 * A run of two or more capitals is spelled letter by letter (``TTS`` → T T S, ``OpenAI`` →
@@ -29,20 +29,21 @@ Rules for names and acronyms:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 
 from podcast.speech import numbers
+from podcast.speech.languages import Language, Pass, language_for
 from podcast.speech.lexicon import Lexicon, default_lexicon
 from podcast.speech.numerals import en_version, en_year
+from podcast.speech.symbols import CJK
 
 PAUSE_RE = re.compile(r"\[\s*pause\s+(\d+(?:\.\d+)?)\s*(ms|s)?\s*\]", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?])(?![。！？；!?”’」』）)])|(?<=[.])(?=\s+\S)")
 _SPACES = re.compile(r"\s+")
 MAX_PAUSE_MS = 60_000
 
-Pass = Callable[[str], str]
 Letters = Mapping[str, str]
 """How an engine needs letters written when they are spelled out (its ``letter_names``)."""
 
@@ -54,14 +55,6 @@ class Chunk:
     written: tuple[str, ...]
     spoken: tuple[str, ...]
     pause_after_ms: int = 0
-
-
-@dataclass(frozen=True)
-class Span:
-    """A run of text in one language (``zh``, ``en``, ...), punctuation and spaces included."""
-
-    text: str
-    language: str
 
 
 def pause_ms(match: re.Match[str]) -> int:
@@ -79,11 +72,6 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(flat) if s.strip()]
 
 
-def is_mandarin(language: str) -> bool:
-    """Whether *language* gets the Mandarin rules (``zh``, ``zh-CN``, ``cmn``...)."""
-    return language.strip().lower().startswith(("zh", "cmn"))
-
-
 def passes(language: str, lexicon: Lexicon | None = None, engine: str | None = None,
            letters: Letters | None = None) -> tuple[Pass, ...]:
     """The normalization passes for *language*, in order; each is a pure text → text function.
@@ -91,13 +79,13 @@ def passes(language: str, lexicon: Lexicon | None = None, engine: str | None = N
     *engine* picks the lexicon's forms for that engine; *letters* is how it needs spelled
     letters written."""
     lexicon = default_lexicon() if lexicon is None else lexicon
-    mandarin = is_mandarin(language)
+    row = language_for(language)
     return (
         strip_links,
         partial(lexicon.apply, language=language, engine=engine),
-        partial(read_versions, mandarin=mandarin, letters=letters),
-        numbers.mandarin if mandarin else numbers.english,
-        mandarin_symbols if mandarin else english_symbols,
+        partial(read_versions, language=row, letters=letters),
+        row.numbers,
+        row.symbols,
         partial(spell_acronyms, letters=letters),
         tidy,
     )
@@ -183,22 +171,19 @@ _VERSION = re.compile(
     r"(?<![A-Za-z0-9.])(?P<name>[A-Za-z]+)(?P<sep>[ -]?)(?P<ver>\d+(?:\.\d+)*)"
     r"(?P<suf>[a-z]|(?![BMKT])[A-Z])?(?![A-Za-z0-9]|[.,]\d|[-/.]\d\d?[-/.]\d|\s?[-–]\s?\d{4})"
     r"(?P<dash>-(?=[A-Za-z0-9]))?")
-_ZH_QUANTITY = re.compile(rf"\s*(?:{numbers.ZH_MEASURES}|[%％‰倍年月日号°℃])")
-_EN_QUANTITY = re.compile(rf"\s*(?:[%‰°]|(?:{numbers.EN_UNIT_RE}|{numbers.COUNTED_NOUNS})\b)")
-
-
-def read_versions(text: str, *, mandarin: bool, letters: Letters | None = None) -> str:
+def read_versions(text: str, *, language: Language, letters: Letters | None = None) -> str:
     """Read numbers that belong to a name in English: ``GPT-4`` → GPT four, ``Llama 2`` → Llama two."""
+    spaced = language.spaced
+
     def said(m: re.Match[str]) -> str:
         name, sep, version, suffix = m.group("name"), m.group("sep"), m.group("ver"), m.group("suf")
-        after = _ZH_QUANTITY if mandarin else _EN_QUANTITY
-        if after.match(m.string, m.end()) and not suffix:
+        if language.quantity.match(m.string, m.end()) and not suffix:
             return m.group(0)
-        if not mandarin and sep == " " and (not name[0].isupper() or name.lower() in _CUE_WORDS):
+        if spaced and sep == " " and (not name[0].isupper() or name.lower() in _CUE_WORDS):
             return m.group(0)
         whole, _, rest = version.partition(".")
         words = en_version(version) if rest or len(whole) != 4 else en_year(int(whole))
-        if name == "v" and not mandarin:
+        if name == "v" and spaced:
             name = "version"
         elif len(name) == 1 and name.isupper():
             name = spell(name, letters)
@@ -239,29 +224,6 @@ def spell_acronyms(text: str, *, letters: Letters | None = None) -> str:
     return _COMPOUND.sub(compound, text)
 
 
-CJK = r"\u3400-\u9fff\uf900-\ufaff"
-"""Han characters (a regex character-class body), shared by every module that counts them."""
-
-
-def mandarin_symbols(text: str) -> str:
-    """Symbols in Mandarin: ``&`` → 和, ``文本/图像`` → 文本或图像; stray marks are dropped."""
-    text = re.sub(rf"(?<=[{CJK}])\s*/\s*(?=[{CJK}])", "或", text)
-    text = re.sub(r"\s*&\s*", "和", text)
-    text = re.sub(r"\s*/\s*", " ", text)
-    return re.sub(r"[#*_|~@^\\]", " ", text)
-
-
-def english_symbols(text: str) -> str:
-    """Symbols in English: ``&`` → and, ``text/image`` → text or image; stray marks are dropped."""
-    text = re.sub(r"\band/or\b", "and or", text)
-    text = re.sub(r"(?<=[a-z])/(?=[a-z])", " or ", text)
-    text = re.sub(r"\s*&\s*", " and ", text)
-    text = re.sub(r"\s*→\s*", " to ", text)
-    text = re.sub(r"\s*@\s*", " at ", text)
-    text = re.sub(r"\s*/\s*", " ", text)
-    return re.sub(r"[#*_|~^\\]", " ", text)
-
-
 _TIDY = [
     (re.compile(r"[（(【\[]\s*[）)】\]]"), ""),
     (re.compile(rf"(?<=[A-Za-z])\s*-\s*(?=[{CJK}])|(?<=[{CJK}])\s*-\s*(?=[A-Za-z])"), " "),
@@ -280,41 +242,3 @@ def tidy(text: str) -> str:
         text = pattern.sub(repl, text)
     text = text.strip()
     return text if re.search(rf"[A-Za-z0-9{CJK}]", text) else ""
-
-
-# ---------------------------------------------------------------------------------------------
-# Language spans
-
-_LATIN = re.compile(r"[A-Za-zÀ-ɏ]")
-_HAN = re.compile(rf"[{CJK}\u3040-\u30ff\uac00-\ud7af]")
-
-
-def spans(text: str, language: str) -> list[Span]:
-    """Split *text* into runs of Chinese and of Latin-script text, each tagged with its language.
-
-    Latin runs are ``en`` in a Mandarin text (else the text's own language); Han runs are
-    ``zh`` (or the text's language for ``zh``/``yue``/``ja``). Spaces, digits and punctuation
-    join the run before them (the first run when they lead), so ``"".join`` of the spans'
-    text is *text* exactly.
-    """
-    base = re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0] or "en"
-    base = "zh" if base == "cmn" else base
-    latin = "en" if base in ("zh", "yue", "ja", "ko") else base
-    han = base if base in ("zh", "yue", "ja", "ko") else "zh"
-    out: list[Span] = []
-    lead = ""
-    for char in text:
-        kind = latin if _LATIN.match(char) else han if _HAN.match(char) else None
-        if kind is None:
-            if out:
-                out[-1] = Span(out[-1].text + char, out[-1].language)
-            else:
-                lead += char
-        elif out and out[-1].language == kind:
-            out[-1] = Span(out[-1].text + char, kind)
-        else:
-            out.append(Span(lead + char, kind))
-            lead = ""
-    if lead:
-        out.append(Span(lead, base))
-    return out

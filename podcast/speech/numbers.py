@@ -1,8 +1,14 @@
 """Numbers in a sentence as a host would say them: dates, percentages, ranges, money, units.
 
-Two passes, :func:`mandarin` and :func:`english`, each a pure function from text to text that
-leaves no ASCII digit behind. Numbers that belong to names (``GPT-4``, ``Llama 2``) are read
-before these passes by :mod:`podcast.speech.normalize`; what is left here is quantities.
+Three passes, :func:`mandarin`, :func:`traditional` and :func:`english`, each a pure function
+from text to text that leaves no ASCII digit behind; the language table
+(:mod:`podcast.speech.languages`) names the one each language uses. Numbers that belong to
+names (``GPT-4``, ``Llama 2``) are read before these passes by :mod:`podcast.speech.normalize`;
+what is left here is quantities.
+
+The Chinese rules read text in either script (``3个`` and ``3個`` are both counts) and say the
+numbers in Simplified (:func:`mandarin`) or Traditional characters (:func:`traditional`, for
+Taiwan, Hong Kong and Cantonese): the same words, written as the rest of the sentence is.
 """
 
 from __future__ import annotations
@@ -31,12 +37,28 @@ _YEAR = r"(1[1-9]\d\d|20\d\d)"
 Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
 
 # ---------------------------------------------------------------------------------------------
-# Mandarin
+# Chinese
 
-ZH_MEASURES = (
+_TRADITIONAL = str.maketrans("万亿两点个种项条钟时张块组层类场轮辆岁节门对双后间来号兹帧摄约欧镑贝过于",
+                             "萬億兩點個種項條鐘時張塊組層類場輪輛歲節門對雙後間來號茲幀攝約歐鎊貝過於")
+"""Simplified → Traditional for the characters the Chinese rules match or write."""
+
+
+def _either_script(words: str) -> str:
+    """A regex alternation of *words* (``a|b``) with each word's Traditional form added."""
+    out: list[str] = []
+    for word in words.split("|"):
+        out += [word] if word.translate(_TRADITIONAL) == word else [word, word.translate(_TRADITIONAL)]
+    return "|".join(out)
+
+
+ZH_MEASURES = _either_script(
     "个|倍|种|项|位|名|款|条|次|天|年|小时|分钟|秒|周|张|台|块|家|篇|份|组|套|只|句|段|层|类|场|轮|"
     "代|部|本|所|座|辆|首|遍|支|把|件|点|米|公里|岁|元|美元|人|千|万|亿|期|章|节|步|行|道|门|对|双"
 )
+"""Measure words and units, in both scripts: a number before one counts something."""
+ZH_QUANTITY = re.compile(rf"\s*(?:{ZH_MEASURES}|[%％‰倍年月日号號°℃])")
+"""What after a number in Chinese makes it a quantity, not part of a name (``Minecraft 100个``)."""
 _ZH_COUNTED = re.compile(rf"\s*(?:{ZH_MEASURES})")
 _ZH_UNITS = {"ms": "毫秒", "km": "公里", "kg": "公斤", "cm": "厘米", "mm": "毫米", "Hz": "赫兹",
              "kHz": "千赫兹", "MHz": "兆赫兹", "kW": "千瓦", "kWh": "千瓦时", "dB": "分贝",
@@ -46,7 +68,8 @@ _ZH_COMPARE = {"<": "不到", "＜": "不到", ">": "超过", "＞": "超过", "
                "~": "约", "～": "约", "≈": "约"}
 _MAGNITUDES = {"k": 10**3, "K": 10**3, "thousand": 10**3, "m": 10**6, "M": 10**6, "million": 10**6,
                "b": 10**9, "B": 10**9, "bn": 10**9, "billion": 10**9, "T": 10**12, "trillion": 10**12,
-               "千": 10**3, "万": 10**4, "百万": 10**6, "亿": 10**8}
+               "千": 10**3, "万": 10**4, "百万": 10**6, "亿": 10**8, "萬": 10**4, "百萬": 10**6,
+               "億": 10**8}
 _RANGE = r"\s*(?:[-–—~～]|到|至)\s*"
 
 
@@ -90,14 +113,17 @@ def _zh_range(m: re.Match[str]) -> str:
     return f"{zh_number(m.group(1), count=counted)}到{zh_number(m.group(2), count=counted)}"
 
 
+_NOT_A_YEAR = _either_script("前|后|以来|来|间|之久|时间")
+"""After ``2024年`` these make 2024 a number of years, not a year."""
+
 _ZH_RULES: list[Rule] = [
     (re.compile(rf"{_START}(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}}){_END}"), _zh_date),
     (re.compile(rf"{_START}{_YEAR}(?:\s*[-–—~～]\s*|{_RANGE}(?=\d{{4}}\s*年)){_YEAR}{_END}"),
      lambda m: f"{_zh_year(m.group(1))}到{_zh_year(m.group(2))}"),
-    (re.compile(rf"{_START}{_YEAR}(?=\s*年(?!前|后|以来|来|间|之久|时间))"),
+    (re.compile(rf"{_START}{_YEAR}(?=\s*年(?!{_NOT_A_YEAR}))"),
      lambda m: _zh_year(m.group(1))),
     (re.compile(rf"{_START}(1[0-2]|0?[1-9])(?=\s*月)"), lambda m: zh_int(m.group(1).lstrip("0"))),
-    (re.compile(rf"{_START}(3[01]|[12]\d|0?[1-9])(?=\s*[日号])"), lambda m: zh_int(m.group(1).lstrip("0"))),
+    (re.compile(rf"{_START}(3[01]|[12]\d|0?[1-9])(?=\s*[日号號])"), lambda m: zh_int(m.group(1).lstrip("0"))),
     (re.compile(rf"(?:([<>≤≥＜＞~～≈])\s*)?({N})\s*[%％]?{_RANGE}({N})\s*[%％]"), _zh_percent),
     (re.compile(rf"(?:([<>≤≥＜＞~～≈])\s*)?({N})\s*[%％]()"), _zh_percent),
     (re.compile(rf"({N})\s*‰"), lambda m: f"千分之{zh_number(m.group(1))}"),
@@ -107,7 +133,7 @@ _ZH_RULES: list[Rule] = [
      lambda m: f"{zh_number(m.group(1))}比{zh_number(m.group(2))}"),
     (re.compile(r"(?<![\d./])(\d+)\s*/\s*(\d+)(?![\d/])"),
      lambda m: f"{zh_int(m.group(2))}分之{zh_int(m.group(1))}"),
-    (re.compile(rf"([$¥￥€£])\s*({N})(?:\s*(百万|[KkMmBbT](?![A-Za-z])|万|亿|千|million|billion|bn))?"),
+    (re.compile(rf"([$¥￥€£])\s*({N})(?:\s*(百万|百萬|[KkMmBbT](?![A-Za-z])|万|萬|亿|億|千|million|billion|bn))?"),
      _zh_money),
     (re.compile(rf"({N})\s*[x×]\s*({N})"), lambda m: f"{zh_number(m.group(1))}乘{zh_number(m.group(2))}"),
     (re.compile(rf"({N})\s*[x×](?![A-Za-z0-9])"), lambda m: f"{zh_number(m.group(1), count=True)}倍"),
@@ -123,7 +149,7 @@ _ZH_RULES: list[Rule] = [
 
 
 def mandarin(text: str) -> str:
-    """Read the numbers of a Mandarin sentence in Mandarin.
+    """Read the numbers of a Chinese sentence in Chinese, in Simplified characters.
 
     ``2024年2月`` → 二〇二四年二月, ``45%`` → 百分之四十五, ``3-5年`` → 三到五年,
     ``2个`` → 两个, ``340亿`` → 三百四十亿, ``$5M`` → 五百万美元, ``34B`` → 三十四B.
@@ -131,6 +157,24 @@ def mandarin(text: str) -> str:
     for pattern, said in _ZH_RULES:
         text = pattern.sub(said, text)
     return text
+
+
+def traditional(text: str) -> str:
+    """Read the numbers of a Chinese sentence in Chinese, in Traditional characters.
+
+    The rules of :func:`mandarin`, with what they write in Traditional characters:
+    ``12000人`` → 一萬兩千人, ``3.5万`` → 三點五萬, ``2個`` → 兩個.
+    """
+    for pattern, said in _HANT_RULES:
+        text = pattern.sub(said, text)
+    return text
+
+
+def _in_traditional(said: Callable[[re.Match[str]], str]) -> Callable[[re.Match[str]], str]:
+    return lambda m: said(m).translate(_TRADITIONAL)
+
+
+_HANT_RULES: list[Rule] = [(pattern, _in_traditional(said)) for pattern, said in _ZH_RULES]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,6 +210,8 @@ COUNTED_NOUNS = (
 """After a size like ``7B`` these nouns make it a magnitude: seven billion parameters."""
 _EN_COUNTED = re.compile(rf"\s*(?:{COUNTED_NOUNS})\b")
 EN_UNIT_RE = "|".join(re.escape(u) for u in sorted(_EN_UNITS, key=len, reverse=True))
+EN_QUANTITY = re.compile(rf"\s*(?:[%‰°]|(?:{EN_UNIT_RE}|{COUNTED_NOUNS})\b)")
+"""What after a number in English makes it a quantity, not part of a name (``Llama 2 GB``)."""
 _EN_SIZE_WORDS = {"K": "thousand", "M": "million", "B": "billion", "T": "trillion"}
 
 

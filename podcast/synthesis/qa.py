@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from podcast.engines.base import Clip, Request
-from podcast.speech.normalize import CJK
+from podcast.speech.symbols import CJK
 
 _CJK = re.compile(f"[{CJK}]")
 _WORD = re.compile(r"[A-Za-z]+")
