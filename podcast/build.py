@@ -309,11 +309,9 @@ def _sha256(path: Path) -> str:
 
 def policy_for(show: Show, engine: Engine, options: BuildOptions) -> Policy:
     """Synthesis policy: ``--concurrency``, else the show's, else the engine's own default."""
-    spec = show.synthesis
-    concurrency = options.concurrency or spec.concurrency or int(getattr(engine, "concurrency", 1))
-    return Policy(concurrency=concurrency, attempts=spec.attempts, backoff_s=spec.backoff_s,
-                  qa_retries=spec.qa_retries, deadline_s=spec.deadline_s,
-                  request_timeout_s=spec.request_timeout_s)
+    settings = show.synthesis
+    concurrency = options.concurrency or settings.concurrency or int(getattr(engine, "concurrency", 1))
+    return Policy(settings, concurrency)
 
 
 def source_date_epoch() -> int | None:
