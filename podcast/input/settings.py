@@ -274,6 +274,12 @@ def inside(r: Reader, path: PathKey, base: Path, *, also: Path | None = None) ->
 
 # --- the reference ------------------------------------------------------------------------------
 
+def reference_table(cls: type[Any]) -> str:
+    """The settings reference of record *cls*: a Markdown table, one row per setting."""
+    head = ["| setting | value | default | allowed | what it does |", "|---|---|---|---|---|"]
+    return "\n".join([*head, *reference(cls)]) + "\n"
+
+
 def reference(cls: type[Any], prefix: str = "") -> list[str]:
     """Markdown table rows, one per setting of *cls* (sections' settings by dotted name)."""
     rows: list[str] = []
@@ -290,6 +296,8 @@ def _shown_default(f: dataclasses.Field[Any], spec: Setting) -> str:
     if spec.default_doc is not None:
         return spec.default_doc
     value = default_of(f)
+    if value is None:
+        return "none"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
     if isinstance(value, float):
@@ -300,8 +308,11 @@ def _shown_default(f: dataclasses.Field[Any], spec: Setting) -> str:
 def _allowed(spec: Setting) -> str:
     if spec.choices:
         return ", ".join(f"`{c}`" for c in spec.choices)
+    low, high = (f"{b:g}" if isinstance(b, float) else str(b) for b in (spec.minimum, spec.maximum))
     if spec.minimum is not None and spec.maximum is not None:
-        return f"{spec.minimum:g} to {spec.maximum:g}"
+        return f"{low} to {high}"
     if spec.minimum is not None:
-        return f"at least {spec.minimum:g}"
+        return f"at least {low}"
+    if spec.maximum is not None:
+        return f"at most {high}"
     return ""
