@@ -6,7 +6,7 @@ is the field's default and puts a :class:`Setting` in the field's metadata: the 
 or choices, and the reader that checks the YAML value. Everything else is derived from these
 declarations: the known keys of every section (with did-you-mean), the readers with their
 ``FILE:LINE:COL`` errors (:func:`read_fields`, :func:`read_section`), the defaults (the
-dataclass's own) and the settings reference in the README (:func:`reference`).
+dataclass's own) and the settings reference in the README (:func:`reference_table`).
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ class Setting:
     read: Read
     """Checks and converts the YAML value."""
     minimum: float | None = None
+    """Lowest value allowed; written as errors show it (``0`` is not ``0.0``)."""
     maximum: float | None = None
+    """Highest value allowed."""
     choices: tuple[str | int, ...] = ()
     """The only values allowed, when not empty."""
     default_doc: str | None = None
@@ -180,43 +182,30 @@ def _read_section(r: Reader, path: PathKey, spec: Setting, default: Any, ctx: Co
     return read_section(r, spec.section, path, ctx)
 
 
-def _read_number(r: Reader, path: PathKey, spec: Setting, default: Any, ctx: Context) -> Any:
-    value = r.number(path, minimum=spec.minimum, maximum=spec.maximum)
-    return default if value is None else value
+def _plain(check: Callable[[Reader, PathKey, Setting], Any]) -> Read:
+    """A reader of a plain value: what *check* gives, else (missing or refused) the default."""
+    def read(r: Reader, path: PathKey, spec: Setting, default: Any, ctx: Context) -> Any:
+        value = check(r, path, spec)
+        return default if value is None else value
+    return read
 
 
-def _read_integer(r: Reader, path: PathKey, spec: Setting, default: Any, ctx: Context) -> Any:
+def _whole(r: Reader, path: PathKey, spec: Setting) -> int | None:
     minimum, maximum = (None if b is None else int(b) for b in (spec.minimum, spec.maximum))
     value = r.integer(path, minimum=minimum, maximum=maximum)
     if value is not None and spec.choices and value not in spec.choices:
         r.doc.add(path, f"must be one of {', '.join(str(c) for c in spec.choices)}")
-        return default
-    return default if value is None else value
+        return None
+    return value
 
 
-def _read_text(r: Reader, path: PathKey, spec: Setting, default: Any, ctx: Context) -> Any:
-    value = r.string(path)
-    return default if value is None else value
-
-
-def _read_flag(r: Reader, path: PathKey, spec: Setting, default: Any, ctx: Context) -> Any:
-    value = r.boolean(path)
-    return default if value is None else value
-
-
-def _read_choice(r: Reader, path: PathKey, spec: Setting, default: Any, ctx: Context) -> Any:
-    value = r.choice(path, [str(c) for c in spec.choices])
-    return default if value is None else value
-
-
-def _read_url(r: Reader, path: PathKey, spec: Setting, default: Any, ctx: Context) -> Any:
-    value = r.url(path)
-    return default if value is None else value
-
-
-def _read_language(r: Reader, path: PathKey, spec: Setting, default: Any, ctx: Context) -> Any:
-    value = r.language(path)
-    return default if value is None else value
+_read_integer = _plain(_whole)
+_read_number = _plain(lambda r, path, spec: r.number(path, minimum=spec.minimum, maximum=spec.maximum))
+_read_text = _plain(lambda r, path, spec: r.string(path))
+_read_flag = _plain(lambda r, path, spec: r.boolean(path))
+_read_choice = _plain(lambda r, path, spec: r.choice(path, [str(c) for c in spec.choices]))
+_read_url = _plain(lambda r, path, spec: r.url(path))
+_read_language = _plain(lambda r, path, spec: r.language(path))
 
 
 def read_file(r: Reader, path: PathKey, spec: Setting, default: Any, ctx: Context) -> Path | None:
