@@ -215,8 +215,6 @@ def _primary_fingerprint(project: Project, options: BuildOptions, used: Engine) 
 
 def policy_for(show: Show, engine: Engine, options: BuildOptions) -> Policy:
     """Synthesis policy: ``--concurrency``, else the show's, else the engine's own default."""
-    spec = show.synthesis
-    concurrency = options.concurrency or spec.concurrency or engine.capabilities.concurrency
-    return Policy(concurrency=concurrency, attempts=spec.attempts, backoff_s=spec.backoff_s,
-                  qa_retries=spec.qa_retries, deadline_s=spec.deadline_s,
-                  request_timeout_s=spec.request_timeout_s)
+    settings = show.synthesis
+    concurrency = options.concurrency or settings.concurrency or engine.capabilities.concurrency
+    return Policy(settings, concurrency)

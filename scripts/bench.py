@@ -803,7 +803,7 @@ def child_naive(keys_file: Path, out: Path) -> dict[str, float]:
 
     from podcast.audio.ffmpeg import decode
     from podcast.infra.cache import ClipCache
-    from podcast.input.show import DEFAULT_MUSIC, Loudness, Music, Output
+    from podcast.input.show import DEFAULT_MUSIC, LoudnessTarget, Music, Output
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "Couldn't find ffmpeg" (set below), audioop deprecation
@@ -812,7 +812,7 @@ def child_naive(keys_file: Path, out: Path) -> dict[str, float]:
     segment_cls.converter = imageio_ffmpeg.get_ffmpeg_exe()
     spec = json.loads(keys_file.read_text(encoding="utf-8"))
     cache = ClipCache(Path(spec["cache"]))
-    music, output, target = Music(), Output(), Loudness()
+    music, output, target = Music(), Output(), LoudnessTarget()
     rate, channels = output.sample_rate, output.channels
 
     def music_segment(path: Path) -> Any:
@@ -1357,9 +1357,9 @@ def render_assembly(asm: AssemblyResults) -> list[str]:
     """The assembly section (the stage breakdown follows it)."""
     if not asm.episodes:
         return []
-    from podcast.input.show import Loudness, Music
+    from podcast.input.show import LoudnessTarget, Music
 
-    music, target = Music(), Loudness()
+    music, target = Music(), LoudnessTarget()
     lines = ["## Assembly of long episodes", "",
              f"Synthetic issues of {CLIPS_PER_MINUTE} clips per minute, each clip {CLIP_S} seconds of "
              f"espeak-ng speech, {CLIPS_PER_SEGMENT} clips per segment (intro, entries, outro; a "

@@ -12,6 +12,7 @@ from typing import Any
 
 from podcast.engines.base import Engine, Voice
 from podcast.errors import InputError, Problem
+from podcast.input import settings as setting
 from podcast.input.schema import Reader
 from podcast.input.yamlio import Document, PathKey, field_name, load_document
 
@@ -21,12 +22,8 @@ ASSETS = PACKAGE_DIR / "assets"
 DEFAULT_MUSIC = {"intro": ASSETS / "intro.mp3", "outro": ASSETS / "outro.mp3"}
 DEFAULT_COVER = ASSETS / "cover.png"
 BITRATES = ("64k", "96k", "112k", "128k", "160k", "192k", "256k", "320k")
+SAMPLE_RATES = (22050, 24000, 32000, 44100, 48000)
 
-_TOP_KEYS = (
-    "title", "description", "author", "language", "website", "email", "category", "explicit",
-    "cover", "engine", "fallback", "voices", "templates", "music", "pauses", "output",
-    "loudness", "synthesis", "lexicon", "limits",
-)
 LEXICON_FILE = "lexicon.yaml"
 
 
@@ -44,96 +41,125 @@ class VoiceSpec:
         return Voice(self.name or default_name, self.rate, self.pitch, self.volume)
 
 
+# Each setting below is declared once: its type (the function), default, bounds or choices, and
+# doc. Known keys, readers, errors and the README's settings reference all come from these.
+
 @dataclass(frozen=True)
 class Music:
-    """Intro/outro music and how it sits under the voice."""
+    """Intro/outro music and how it sits under the voice (``music:``)."""
 
-    intro: Path | None = DEFAULT_MUSIC["intro"]
-    outro: Path | None = DEFAULT_MUSIC["outro"]
-    lead_in_s: float = 3.5
-    duck_db: float = -18.0
-    tail_s: float = 8.0
-    volume_db: float = -6.0
+    intro: Path | None = setting.file(DEFAULT_MUSIC["intro"], "Intro music: `default`, a file, or `none`",
+                              default_doc="`default`: the packaged jingle")
+    outro: Path | None = setting.file(DEFAULT_MUSIC["outro"], "Outro music: `default`, a file, or `none`",
+                              default_doc="`default`: the packaged jingle")
+    lead_in_s: float = setting.number(3.5, "Seconds of music alone before the first words", 0, 60)
+    duck_db: float = setting.number(-18.0, "Music level under the voice, dB, relative to `volume_db`", -60, 0)
+    tail_s: float = setting.number(8.0, "Seconds of music after the last words", 0, 120)
+    volume_db: float = setting.number(-6.0, "Music level, dB", -60, 12)
 
 
 @dataclass(frozen=True)
 class Pauses:
-    """Silence placed between segments."""
+    """Silence placed between segments (``pauses:``)."""
 
-    between_ms: int = 700
-    after_intro_ms: int = 900
-    before_outro_ms: int = 900
+    between_ms: int = setting.integer(700, "Silence between entries, milliseconds", 0, 60000)
+    after_intro_ms: int = setting.integer(900, "Silence after the intro, milliseconds", 0, 60000)
+    before_outro_ms: int = setting.integer(900, "Silence before the outro, milliseconds", 0, 60000)
 
 
 @dataclass(frozen=True)
 class Output:
-    """Encoding settings of the episode MP3."""
+    """Where the outputs go and how the episode MP3 is encoded (``output:``)."""
 
-    dir: Path | None = None
-    sample_rate: int = 44100
-    channels: int = 2
-    bitrate: str = "128k"
-
-
-@dataclass(frozen=True)
-class Loudness:
-    """Loudness targets (EBU R128 / ITU BS.1770)."""
-
-    integrated_lufs: float = -16.0
-    true_peak_db: float = -1.0
+    dir: Path | None = setting.folder("Folder of the outputs (inside the show folder or the working folder)",
+                              default_doc="`audio/<show folder>` under the working folder", also_cwd=True)
+    sample_rate: int = setting.integer(44100, "Sample rate of the MP3, Hz", choices=SAMPLE_RATES)
+    channels: int = setting.integer(2, "1 (mono) or 2 (stereo)", 1, 2)
+    bitrate: str = setting.choice("128k", "Constant bitrate of the MP3", BITRATES)
 
 
 @dataclass(frozen=True)
-class Synthesis:
-    """How synthesis runs: parallel requests, retries, and a build-wide deadline."""
+class LoudnessTarget:
+    """The loudness the episode is brought to (``loudness:``; EBU R128 / ITU BS.1770)."""
 
-    concurrency: int | None = None
-    attempts: int = 4
-    backoff_s: float = 0.5
-    qa_retries: int = 1
-    deadline_s: float = 1800.0
-    request_timeout_s: float = 120.0
+    integrated_lufs: float = setting.number(-16.0, "Integrated loudness, LUFS", -40, -5)
+    true_peak_db: float = setting.number(-1.0, "Ceiling of the true peak, dBTP", -12, 0)
+
+
+@dataclass(frozen=True)
+class SynthesisSettings:
+    """How synthesis runs (``synthesis:``): parallel requests, retries, and a build-wide deadline."""
+
+    concurrency: int | None = setting.integer(None, "Requests synthesized at once", 1, 32,
+                                      default_doc="the engine's own (edge 4, espeak one per CPU)")
+    attempts: int = setting.integer(4, "Tries per request for transient failures", 1, 20)
+    backoff_s: float = setting.number(0.5, "First retry delay, seconds; doubles, with jitter", 0, 60)
+    qa_retries: int = setting.integer(1, "Extra tries for a clip that fails its checks", 0, 5)
+    deadline_s: float = setting.number(1800.0, "Seconds the whole synthesis of a build may take", 0.1, 86400)
+    request_timeout_s: float = setting.number(120.0, "Seconds one request may take (long texts get more); "
+                                      "then it is stopped and retried", 0.1, 3600)
 
 
 @dataclass(frozen=True)
 class Limits:
     """Bounds that stop a runaway issue with a clear error before (or instead of) hours of work."""
 
-    segment_chars: int = 20_000
-    """Characters of narration in one segment (an entry with its lead-in, the intro, the outro)."""
-    segments: int = 300
-    """Segments in one episode (entries plus intro and outro)."""
-    episode_minutes: float = 180.0
-    """Length of the finished episode."""
+    segment_chars: int = setting.integer(20_000, "Characters of narration in one segment (an entry with its "
+                                 "lead-in, the intro, the outro)", 100, 1_000_000)
+    segments: int = setting.integer(300, "Segments in one episode (entries plus intro and outro)", 3, 10_000)
+    episode_minutes: float = setting.number(180.0, "Length of the finished episode, minutes (checked before "
+                                    "synthesis and after mixing)", 0.1, 1440)
+
+
+def _read_voices(r: Reader, path: PathKey, spec: setting.Setting, default: Any,
+                 ctx: setting.Context) -> dict[str, VoiceSpec]:
+    return _voices(r, list(ctx.engines))
+
+
+def _lexicon_file(r: Reader, path: PathKey, spec: setting.Setting, default: Any,
+                  ctx: setting.Context) -> Path | None:
+    """The file named at *path*, else ``lexicon.yaml`` beside show.yaml if there is one."""
+    if r.has(path):
+        return setting.read_file(r, path, spec, None, ctx)
+    beside = ctx.base / LEXICON_FILE
+    return beside if beside.is_file() and beside.resolve().is_relative_to(ctx.base.resolve()) else None
 
 
 @dataclass(frozen=True)
 class Show:
-    """A show's settings; every field has a usable default."""
+    """A show's settings (``show.yaml``); every field has a usable default."""
 
     file: Path | None = None
-    title: str | None = None
-    description: str = ""
-    author: str = ""
-    language: str | None = None
-    website: str | None = None
-    email: str | None = None
-    category: str = "Technology"
-    explicit: bool = False
-    cover: Path | None = DEFAULT_COVER
-    engine: str = "espeak"
-    fallback: str | None = None
-    voices: dict[str, VoiceSpec] = field(default_factory=dict)
-    templates: Path | None = None
-    lexicon: Path | None = None
-    """The show's pronunciation lexicon (``lexicon.yaml`` beside show.yaml unless named)."""
-    music: Music = field(default_factory=Music)
-    pauses: Pauses = field(default_factory=Pauses)
-    output: Output = field(default_factory=Output)
-    loudness: Loudness = field(default_factory=Loudness)
-    synthesis: Synthesis = field(default_factory=Synthesis)
-    limits: Limits = field(default_factory=Limits)
+    title: str | None = setting.text(None, "Name of the show: album tag, feed, show notes",
+                             default_doc="the issue's title")
+    description: str = setting.text("", "One line about the show, for the feed and the show notes",
+                            default_doc="empty")
+    author: str = setting.text("", "Artist tag and the feed's author", default_doc="empty")
+    language: str | None = setting.language("BCP 47 tag such as `zh-CN` or `en-US`",
+                                    default_doc="the issue's, else guessed from its text")
+    website: str | None = setting.url("The show's web page (http or https), for the feed")
+    email: str | None = setting.text(None, "The owner's email, for the feed")
+    category: str = setting.text("Technology", "Apple Podcasts category, for the feed")
+    explicit: bool = setting.flag(False, "Whether the feed marks the show explicit")
+    cover: Path | None = setting.file(DEFAULT_COVER, "Cover art: `default`, a file, or `none`",
+                              default_doc="`default`: the packaged cover")
+    engine: str = setting.text("espeak", "TTS engine: an installed one (`podcast voices`)")
+    fallback: str | None = setting.text(None, "Engine for the whole episode when `engine` is unavailable")
+    voices: dict[str, VoiceSpec] = setting.custom(_read_voices, dict, "Host voice per engine: a name, or "
+                                          "`{name, rate, pitch, volume}`", kind="mapping",
+                                          default_doc="the engine's voice for the language")
+    templates: Path | None = setting.folder("Folder of template overrides (`intro.j2`, `transition.j2`, "
+                                    "`entry.j2`, `outro.j2`)", default_doc="the packaged set")
+    lexicon: Path | None = setting.file(None, "Pronunciation lexicon", read=_lexicon_file,
+                                default_doc="`lexicon.yaml` beside show.yaml, if any")
+    music: Music = setting.section(Music, "Intro and outro music")
+    pauses: Pauses = setting.section(Pauses, "Silence between segments")
+    output: Output = setting.section(Output, "Where the outputs go, and the MP3's format")
+    loudness: LoudnessTarget = setting.section(LoudnessTarget, "Loudness the episode is brought to")
+    synthesis: SynthesisSettings = setting.section(SynthesisSettings, "How synthesis runs, for any engine")
+    limits: Limits = setting.section(Limits, "A build over a limit stops with an error naming it")
     engine_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each engine's section (``edge:``), by engine name."""
     positions: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
     """Line and column of each field in show.yaml, by field name (``voices.edge``)."""
 
@@ -200,32 +226,11 @@ def read_show(doc: Document) -> Show:
         doc.add((), "a show file must be a mapping of fields")
         return Show(file=doc.file)
     engine_names = _engine_names()
-    r.known_keys((), (*_TOP_KEYS, *engine_names))
-    base = doc.file.parent
-    defaults = Show()
-    engine = r.string(("engine",)) or defaults.engine
+    r.known_keys((), (*setting.keys(Show), *engine_names))
+    values = setting.read_fields(r, Show, (), setting.Context(doc.file.parent, tuple(engine_names)))
     return Show(
         file=doc.file,
-        title=r.string(("title",)),
-        description=r.string(("description",)) or "",
-        author=r.string(("author",)) or "",
-        language=r.language(("language",)),
-        website=r.url(("website",)),
-        email=r.string(("email",)),
-        category=r.string(("category",)) or defaults.category,
-        explicit=bool(r.boolean(("explicit",))),
-        cover=_asset(r, ("cover",), base, DEFAULT_COVER),
-        engine=engine,
-        fallback=r.string(("fallback",)),
-        voices=_voices(r, engine_names),
-        templates=_folder(r, ("templates",), base),
-        lexicon=_lexicon_file(r, base),
-        music=_music(r, base),
-        pauses=_pauses(r),
-        output=_output(r, base),
-        loudness=_loudness(r),
-        synthesis=_synthesis(r),
-        limits=_limits(r),
+        **values,
         engine_options={name: _engine_options(r, name) for name in engine_names
                         if r.mapping((name,)) is not None},
         positions={field_name(k): v for k, v in doc.marks.items()},
@@ -262,80 +267,6 @@ def _engine_options(r: Reader, name: str) -> dict[str, Any]:
     return out
 
 
-def _synthesis(r: Reader) -> Synthesis:
-    d = Synthesis()
-    if r.mapping(("synthesis",)) is None:
-        return d
-    r.known_keys(("synthesis",), ("concurrency", "attempts", "backoff_s", "qa_retries", "deadline_s",
-                                  "request_timeout_s"))
-    p = "synthesis"
-    attempts = r.integer((p, "attempts"), minimum=1, maximum=20)
-    qa_retries = r.integer((p, "qa_retries"), minimum=0, maximum=5)
-    return Synthesis(
-        concurrency=r.integer((p, "concurrency"), minimum=1, maximum=32),
-        attempts=d.attempts if attempts is None else attempts,
-        backoff_s=_num(r.number((p, "backoff_s"), minimum=0, maximum=60), d.backoff_s),
-        qa_retries=d.qa_retries if qa_retries is None else qa_retries,
-        deadline_s=_num(r.number((p, "deadline_s"), minimum=0.1, maximum=86400), d.deadline_s),
-        request_timeout_s=_num(r.number((p, "request_timeout_s"), minimum=0.1, maximum=3600),
-                               d.request_timeout_s),
-    )
-
-
-def _asset(r: Reader, path: PathKey, base: Path, default: Path | None) -> Path | None:
-    value = r.raw(path)
-    if not r.has(path) or value == "default":
-        return default
-    if value is None or value is False or value == "none":
-        return None
-    file = _inside(r, path, base)
-    if file is None:
-        return default
-    if not file.is_file():
-        r.doc.add(path, f"file not found: {r.raw(path)!r} (paths are relative to the show folder)")
-        return default
-    return file
-
-
-def _inside(r: Reader, path: PathKey, base: Path, *, also: Path | None = None) -> Path | None:
-    """The path written at *path*, resolved, when it stays inside *base* (or *also*).
-
-    Show files may come from anyone's pull request, so a path that is absolute, climbs out
-    with ``..`` or is a symbolic link to somewhere else is refused: a build reads and writes
-    only inside the show's folders.
-    """
-    text = r.string(path)
-    if text is None:
-        return None
-    if Path(text).is_absolute() or text.startswith("~"):
-        r.doc.add(path, f"must be a path relative to the show folder, not {text!r}")
-        return None
-    resolved = (base / text).resolve()
-    roots = [base.resolve()] + ([also.resolve()] if also else [])
-    if not any(resolved.is_relative_to(root) for root in roots):
-        how = "leads" if ".." in Path(text).parts else "is a link that leads"
-        r.doc.add(path, f"{text!r} {how} outside the show folder; keep the show's files inside it")
-        return None
-    return resolved
-
-
-def _lexicon_file(r: Reader, base: Path) -> Path | None:
-    if r.has(("lexicon",)):
-        return _asset(r, ("lexicon",), base, None)
-    beside = base / LEXICON_FILE
-    return beside if beside.is_file() and beside.resolve().is_relative_to(base.resolve()) else None
-
-
-def _folder(r: Reader, path: PathKey, base: Path) -> Path | None:
-    folder = _inside(r, path, base)
-    if folder is None:
-        return None
-    if not folder.is_dir():
-        r.doc.add(path, f"folder not found: {r.raw(path)!r} (paths are relative to the show folder)")
-        return None
-    return folder
-
-
 def _voices(r: Reader, engines: list[str]) -> dict[str, VoiceSpec]:
     table = r.mapping(("voices",)) or {}
     r.known_keys(("voices",), engines)
@@ -361,83 +292,3 @@ def _voices(r: Reader, engines: list[str]) -> dict[str, VoiceSpec]:
             continue
         out[engine] = spec
     return out
-
-
-def _music(r: Reader, base: Path) -> Music:
-    d = Music()
-    if r.mapping(("music",)) is None:
-        return d
-    r.known_keys(("music",), ("intro", "outro", "lead_in_s", "duck_db", "tail_s", "volume_db"))
-    return Music(
-        intro=_asset(r, ("music", "intro"), base, d.intro),
-        outro=_asset(r, ("music", "outro"), base, d.outro),
-        lead_in_s=_num(r.number(("music", "lead_in_s"), minimum=0, maximum=60), d.lead_in_s),
-        duck_db=_num(r.number(("music", "duck_db"), minimum=-60, maximum=0), d.duck_db),
-        tail_s=_num(r.number(("music", "tail_s"), minimum=0, maximum=120), d.tail_s),
-        volume_db=_num(r.number(("music", "volume_db"), minimum=-60, maximum=12), d.volume_db),
-    )
-
-
-def _pauses(r: Reader) -> Pauses:
-    d = Pauses()
-    if r.mapping(("pauses",)) is None:
-        return d
-    r.known_keys(("pauses",), ("between_ms", "after_intro_ms", "before_outro_ms"))
-
-    def ms(key: str, default: int) -> int:
-        value = r.integer(("pauses", key), minimum=0, maximum=60000)
-        return default if value is None else value
-
-    return Pauses(ms("between_ms", d.between_ms), ms("after_intro_ms", d.after_intro_ms),
-                  ms("before_outro_ms", d.before_outro_ms))
-
-
-def _output(r: Reader, base: Path) -> Output:
-    d = Output()
-    if r.mapping(("output",)) is None:
-        return d
-    r.known_keys(("output",), ("dir", "sample_rate", "channels", "bitrate"))
-    folder = _inside(r, ("output", "dir"), base, also=Path.cwd())
-    rate = r.integer(("output", "sample_rate"))
-    if rate is not None and rate not in (22050, 24000, 32000, 44100, 48000):
-        r.doc.add(("output", "sample_rate"), "must be one of 22050, 24000, 32000, 44100, 48000")
-        rate = None
-    bitrate = r.choice(("output", "bitrate"), BITRATES)
-    return Output(
-        dir=folder,
-        sample_rate=rate or d.sample_rate,
-        channels=r.integer(("output", "channels"), minimum=1, maximum=2) or d.channels,
-        bitrate=bitrate or d.bitrate,
-    )
-
-
-def _loudness(r: Reader) -> Loudness:
-    d = Loudness()
-    if r.mapping(("loudness",)) is None:
-        return d
-    r.known_keys(("loudness",), ("integrated_lufs", "true_peak_db"))
-    return Loudness(
-        integrated_lufs=_num(r.number(("loudness", "integrated_lufs"), minimum=-40, maximum=-5),
-                             d.integrated_lufs),
-        true_peak_db=_num(r.number(("loudness", "true_peak_db"), minimum=-12, maximum=0),
-                          d.true_peak_db),
-    )
-
-
-def _limits(r: Reader) -> Limits:
-    d = Limits()
-    if r.mapping(("limits",)) is None:
-        return d
-    r.known_keys(("limits",), ("segment_chars", "segments", "episode_minutes"))
-    chars = r.integer(("limits", "segment_chars"), minimum=100, maximum=1_000_000)
-    segments = r.integer(("limits", "segments"), minimum=3, maximum=10_000)
-    return Limits(
-        segment_chars=d.segment_chars if chars is None else chars,
-        segments=d.segments if segments is None else segments,
-        episode_minutes=_num(r.number(("limits", "episode_minutes"), minimum=0.1, maximum=1440),
-                             d.episode_minutes),
-    )
-
-
-def _num(value: float | None, default: float) -> float:
-    return default if value is None else value

@@ -17,6 +17,7 @@ from podcast.engines import workers
 from podcast.engines.base import Clip, Engine, Request, Voice
 from podcast.errors import ClipRejected, EngineError, TransientEngineError
 from podcast.infra.cache import ClipCache, clip_key
+from podcast.input.show import SynthesisSettings
 from podcast.report import Reporter, Silent
 from podcast.script.render import Script, Segment
 from podcast.speech.lexicon import Lexicon
@@ -80,24 +81,22 @@ def plan(script: Script, engine: Engine, voice: Voice, only: set[str] | None = N
 
 @dataclass(frozen=True)
 class Policy:
-    """How hard to try: concurrency, retries with backoff and jitter, QA retries, deadline."""
+    """How hard to try: the show's synthesis settings (retries with backoff and jitter, QA
+    retries, timeouts, deadline), with the concurrency this run uses."""
 
+    settings: SynthesisSettings = field(default_factory=SynthesisSettings)
     concurrency: int = 1
-    attempts: int = 4
-    backoff_s: float = 0.5
+    """Requests at once: ``--concurrency``, else the show's, else the engine's own."""
     backoff_max_s: float = 8.0
-    qa_retries: int = 1
-    deadline_s: float | None = 1800.0
-    request_timeout_s: float = 120.0
-    """Per request; a long text gets more (a quarter of its longest plausible duration)."""
 
     def timeout_for(self, request: Request) -> float:
         """Seconds one request may take before it counts as a transient failure."""
-        return max(self.request_timeout_s, qa.expected_range(request)[1] / 4)
+        return max(self.settings.request_timeout_s, qa.expected_range(request)[1] / 4)
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         """Exponential backoff with full jitter for retry number *attempt* (0-based)."""
-        return float(rng.uniform(0.5, 1.0) * min(self.backoff_max_s, self.backoff_s * 2.0 ** attempt))
+        first = self.settings.backoff_s
+        return float(rng.uniform(0.5, 1.0) * min(self.backoff_max_s, first * 2.0 ** attempt))
 
 
 def run(plans: list[SegmentPlan], engine: Engine, cache: ClipCache, *, policy: Policy | None = None,
@@ -145,12 +144,12 @@ async def run_async(plans: list[SegmentPlan], engine: Engine, cache: ClipCache, 
 
     processes = min(policy.concurrency, workers.cpu_count(), len(todo))
     try:
-        async with workers.speaker(engine, processes) as speak, asyncio.timeout(policy.deadline_s):
+        async with workers.speaker(engine, processes) as speak, asyncio.timeout(policy.settings.deadline_s):
             outcomes = await asyncio.gather(*(one(speak, k, s, r) for k, (s, r) in todo.items()),
                                             return_exceptions=True)
     except TimeoutError:
         missing = sorted({s for k, (s, _) in todo.items() if k not in result.clips})
-        raise EngineError(f"build deadline of {policy.deadline_s:g} s reached with "
+        raise EngineError(f"build deadline of {policy.settings.deadline_s:g} s reached with "
                           f"{len(missing)} segments unfinished ({', '.join(missing)}); "
                           f"{result.synthesized} finished clips are cached, rerun to resume") from None
     failures = [o for o in outcomes if isinstance(o, BaseException)]
@@ -179,7 +178,7 @@ async def _attempt(speak: workers.Speak, request: Request, seg_id: str, policy: 
             reason, after = ((f"no answer within {round(limit, 1):g} s", f"; {exc}" if str(exc) else "")
                              if isinstance(exc, TimeoutError) else (str(exc), ""))
             transient += 1
-            if transient >= policy.attempts:
+            if transient >= policy.settings.attempts:
                 raise EngineError(f"segment {seg_id}: {reason} (gave up after {transient} attempts)"
                                   f"{after}") from exc
             wait = policy.delay(transient - 1, rng)
@@ -195,6 +194,6 @@ async def _attempt(speak: workers.Speak, request: Request, seg_id: str, policy: 
         if problem is None:
             return clip
         rejected += 1
-        if rejected > policy.qa_retries:
+        if rejected > policy.settings.qa_retries:
             raise ClipRejected(f"segment {seg_id}: {problem} (rejected {rejected} times)")
         reporter.note(f"{seg_id}: {problem}; synthesizing again")
