@@ -13,28 +13,35 @@ import argparse
 import asyncio
 import contextlib
 import json
-import re
 import socket
 import struct
-import subprocess
 import threading
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from xml.sax.saxutils import escape
 
-import imageio_ffmpeg
-import numpy as np
 from aiohttp import WSMsgType, web
 
-from podcast.engines.base import Request, Voice
-from podcast.engines.espeak import EspeakEngine
 from podcast.errors import EngineError
+from podcast.testing.edge_speech import (
+    BYTES_PER_SECOND,
+    CHUNK_BYTES,
+    FRAME_BYTES,
+    TICKS_PER_SECOND,
+    VOICES,
+    Speech,
+    SynthesisRequest,
+    audio_message,
+    metadata,
+    parse_message,
+    parse_ssml,
+    synthesize,
+    text_message,
+)
 
 if TYPE_CHECKING:
-    from podcast.engines.base import Samples
+    pass
 
 TRUSTED_CLIENT_TOKEN = "6A5AA1D4EAFF4E9FB37E23D68491D6F4"
 WS_PATH = "/consumer/speech/synthesize/readaloud/edge/v1"
@@ -43,191 +50,6 @@ HTTP_FAULTS = {"refuse": 503, "http403": 403, "http429": 429, "http500": 500}
 """Faults that reject the websocket handshake, with the HTTP status they answer."""
 FAULTS = frozenset({*HTTP_FAULTS, "drop", "drop_mid", "no_audio", "slow", "truncate", "silent"})
 """Every fault name :attr:`FakeEdgeServer.faults` accepts."""
-
-TICKS_PER_SECOND = 10_000_000
-_BYTES_PER_SECOND = 6_000  # 48 kbps CBR
-_FRAME_BYTES = 144  # one MPEG-2 layer III frame at 24 kHz / 48 kbps, never padded
-_CHUNK_BYTES = 28 * _FRAME_BYTES  # about 4 KB of audio per binary message
-_ENCODER_DELAY_TICKS = 1105 * TICKS_PER_SECOND // 24_000  # libmp3lame's leading delay samples
-_SILENCE = 300  # int16 amplitude below which a sample counts as silence for boundary trimming
-_NS = "{http://www.w3.org/2001/10/synthesis}"
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_SENTENCE = re.compile(r".+?(?:(?:[。！？!?…．]|\.(?![\w.]))+[”’\"'」』）)\]]*|$)")
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[\u3400-\u9fff\uf900-\ufaff]")
-_LONG_NAME = re.compile(r"^Microsoft Server Speech Text to Speech Voice \(([^,]+),\s*([^)]+)\)$")
-
-_LOCALES = {"zh-CN": "Chinese (Mainland)", "en-US": "English (United States)",
-            "en-GB": "English (United Kingdom)", "ja-JP": "Japanese (Japan)", "de-DE": "German (Germany)",
-            "fr-FR": "French (France)", "es-ES": "Spanish (Spain)", "ko-KR": "Korean (Korea)"}
-_VOICE_TABLE = (
-    ("zh-CN-XiaoxiaoNeural", "Female", "News,Novel", "Warm"),
-    ("zh-CN-XiaoyiNeural", "Female", "Cartoon,Novel", "Lively"),
-    ("zh-CN-YunjianNeural", "Male", "Sports,Novel", "Passion"),
-    ("zh-CN-YunxiNeural", "Male", "Novel", "Lively,Sunshine"),
-    ("zh-CN-YunyangNeural", "Male", "News", "Professional,Reliable"),
-    ("en-GB-SoniaNeural", "Female", "General", "Friendly,Positive"),
-    ("en-US-AndrewMultilingualNeural", "Male", "Conversation,Copilot", "Warm,Confident,Authentic,Honest"),
-    ("en-US-AriaNeural", "Female", "News,Novel", "Positive,Confident"),
-    ("en-US-EmmaMultilingualNeural", "Female", "Conversation,Copilot", "Cheerful,Clear"),
-    ("en-US-GuyNeural", "Male", "News,Novel", "Passion"),
-    ("en-US-JennyNeural", "Female", "General", "Friendly,Considerate,Comfort"),
-    ("ja-JP-KeitaNeural", "Male", "General", "Friendly,Positive"),
-    ("de-DE-ConradNeural", "Male", "General", "Friendly,Positive"),
-    ("fr-FR-HenriNeural", "Male", "General", "Friendly,Positive"),
-    ("es-ES-AlvaroNeural", "Male", "General", "Friendly,Positive"),
-    ("ko-KR-InJoonNeural", "Male", "General", "Friendly,Positive"),
-)
-
-
-def _voice_entry(short: str, gender: str, categories: str, personalities: str) -> dict[str, Any]:
-    """One voice in the service's JSON shape."""
-    lang, region, name = short.split("-", 2)
-    locale = f"{lang}-{region}"
-    return {
-        "Name": f"Microsoft Server Speech Text to Speech Voice ({locale}, {name})",
-        "ShortName": short, "Gender": gender, "Locale": locale,
-        "SuggestedCodec": "audio-24khz-48kbitrate-mono-mp3",
-        "FriendlyName": f"Microsoft {name.removesuffix('Neural')} Online (Natural) - {_LOCALES[locale]}",
-        "Status": "GA",
-        "VoiceTag": {"ContentCategories": categories.split(","),
-                     "VoicePersonalities": personalities.split(",")},
-    }
-
-
-VOICES: tuple[dict[str, Any], ...] = tuple(_voice_entry(*row) for row in _VOICE_TABLE)
-"""The voice list the fake serves, in the service's JSON shape."""
-
-_Boundary = tuple[int, int, str]  # offset and duration in ticks, plain text
-
-
-@dataclass
-class SynthesisRequest:
-    """One ``ssml`` message the fake received (recorded before any fault is applied)."""
-
-    voice: str  # short name such as ``zh-CN-YunxiNeural`` (the SSML carries the long form)
-    rate: str
-    pitch: str
-    volume: str
-    text: str  # unescaped
-    connection_id: str  # the ``ConnectionId`` query parameter
-    config: dict[str, Any] = field(default_factory=dict)  # the ``speech.config`` JSON
-    request_id: str = ""  # the message's ``X-RequestId``
-    fault: str | None = None  # the connection's fault, if any
-
-
-@dataclass(frozen=True)
-class _Speech:
-    """A cached synthesis: the MP3 stream and its boundaries."""
-
-    mp3: bytes
-    sentences: tuple[_Boundary, ...]
-    words: tuple[_Boundary, ...]
-
-
-def split_sentences(text: str) -> tuple[str, ...]:
-    """Split *text* after 。！？!?. and similar (and at line breaks); punctuation-only pieces merge left."""
-    merged: list[str] = []
-    for piece in filter(None, (m.strip() for line in text.splitlines() for m in _SENTENCE.findall(line))):
-        if merged and not re.search(r"\w", piece):
-            merged[-1] += piece
-        else:
-            merged.append(piece)
-    return tuple(merged)
-
-
-def _ticks(samples: int, rate: int) -> int:
-    """Samples at *rate* in 100-ns ticks."""
-    return samples * TICKS_PER_SECOND // rate
-
-
-def _encode_mp3(samples: Samples, rate: int) -> bytes:
-    """Mono int16 PCM to the service's ``audio-24khz-48kbitrate-mono-mp3``: bare CBR frames."""
-    cmd = [str(imageio_ffmpeg.get_ffmpeg_exe()), "-hide_banner", "-loglevel", "error",
-           "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0",
-           "-ar", "24000", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "48k",
-           "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1",
-           "-id3v2_version", "0", "-write_id3v1", "0", "-write_xing", "0", "-f", "mp3", "pipe:1"]
-    pcm = samples.astype("<i2").tobytes()
-    return subprocess.run(cmd, input=pcm, capture_output=True, check=True).stdout
-
-
-def _synthesize(text: str, rate: str, pitch: str, volume: str, silent: bool) -> _Speech:
-    """Speak *text* sentence by sentence with espeak-ng; MP3 plus sentence and word boundaries.
-
-    Each sentence is its own espeak request, so boundaries stay exact even where espeak drops a
-    ``<mark/>`` (it does after some English sentence ends).
-    """
-    sentences = split_sentences(text)
-    name, language = ("cmn", "zh-CN") if _CJK.search(text) else ("en-us", "en-US")
-    try:
-        voice = Voice(name, rate=rate, pitch=pitch, volume=volume)
-    except ValueError:
-        voice = Voice(name)
-    engine = EspeakEngine()
-    clips = [engine.synthesize_sync(Request(sentences=(s,), voice=voice, language=language))
-             for s in sentences]
-    if not clips:
-        raise EngineError("fake edge: nothing to say")
-    sr, position = clips[0].sample_rate, 0
-    bounds: list[_Boundary] = []
-    words: list[_Boundary] = []
-    for sentence, clip in zip(sentences, clips, strict=True):
-        samples = clip.samples.reshape(-1)
-        start, end = position, position + samples.size
-        loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > _SILENCE)
-        if loud.size:
-            start, end = position + int(loud[0]), position + int(loud[-1]) + 1
-        offset, duration = _ticks(start, sr) + _ENCODER_DELAY_TICKS, _ticks(end - start, sr)
-        bounds.append((offset, duration, sentence))
-        for word in _WORD.finditer(sentence):  # spread the sentence's time over its characters
-            words.append((offset + duration * word.start() // len(sentence),
-                          duration * len(word.group()) // len(sentence), word.group()))
-        position += samples.size
-    pcm = np.concatenate([clip.samples.reshape(-1) for clip in clips])
-    return _Speech(_encode_mp3(np.zeros_like(pcm) if silent else pcm, sr), tuple(bounds), tuple(words))
-
-
-def _parse_message(raw: str) -> tuple[dict[str, str], str]:
-    """Headers and body of a protocol text message."""
-    head, _, body = raw.partition("\r\n\r\n")
-    pairs = (line.partition(":") for line in head.split("\r\n"))
-    return {key.strip(): value.strip() for key, sep, value in pairs if sep}, body
-
-
-def _parse_ssml(ssml: str) -> tuple[str, str, str, str, str]:
-    """Voice short name, rate, pitch, volume and unescaped text of an edge-tts SSML document."""
-    voice = ET.fromstring(ssml).find(f"{_NS}voice")
-    if voice is None:
-        raise ValueError("SSML without a voice element")
-    prosody = voice.find(f"{_NS}prosody")
-    node = voice if prosody is None else prosody
-    name = voice.get("name", "")
-    match = _LONG_NAME.match(name)
-    short = f"{match.group(1)}-{match.group(2)}" if match else name
-    return (short, node.get("rate", "+0%"), node.get("pitch", "+0Hz"), node.get("volume", "+0%"),
-            "".join(node.itertext()))
-
-
-def _text_message(request_id: str, path: str, body: Any) -> str:
-    """A service text message: headers, blank line, compact JSON body."""
-    return (f"X-RequestId:{request_id}\r\nContent-Type:application/json; charset=utf-8\r\n"
-            f"Path:{path}\r\n\r\n{json.dumps(body, ensure_ascii=False, separators=(',', ':'))}")
-
-
-def _audio_message(request_id: str, stream_id: str, data: bytes) -> bytes:
-    """Binary frame: 2-byte big-endian header length, headers (the final empty one has no type), data."""
-    content_type = "Content-Type:audio/mpeg\r\n" if data else ""
-    head = f"X-RequestId:{request_id}\r\n{content_type}X-StreamId:{stream_id}\r\nPath:audio\r\n".encode()
-    return len(head).to_bytes(2, "big") + head + data
-
-
-def _metadata(request_id: str, kind: str, bound: _Boundary) -> str:
-    """An ``audio.metadata`` message with one Sentence- or WordBoundary (text XML-escaped)."""
-    offset, duration, text = bound
-    data = {"Offset": offset, "Duration": duration,
-            "text": {"Text": escape(text), "Length": len(text), "BoundaryType": kind}}
-    return _text_message(request_id, "audio.metadata", {"Metadata": [{"Type": kind, "Data": data}]})
-
 
 class FakeEdgeServer:
     """The fake service on 127.0.0.1: websocket synthesis and the JSON voice list on one port.
@@ -254,7 +76,7 @@ class FakeEdgeServer:
         self._port = port
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._cache: dict[tuple[str, ...], _Speech] = {}
+        self._cache: dict[tuple[str, ...], Speech] = {}
 
     @property
     def port(self) -> int:
@@ -361,7 +183,7 @@ class FakeEdgeServer:
             async for msg in ws:
                 if msg.type is not WSMsgType.TEXT:
                     continue
-                headers, body = _parse_message(msg.data)
+                headers, body = parse_message(msg.data)
                 if headers.get("Path") == "speech.config":
                     with contextlib.suppress(ValueError):
                         config = json.loads(body)
@@ -379,7 +201,7 @@ class FakeEdgeServer:
                     config: dict[str, Any], fault: str | None) -> bool:
         """Answer one ``ssml`` message; False when the connection was closed."""
         try:
-            voice, rate, pitch, volume, text = _parse_ssml(ssml)
+            voice, rate, pitch, volume, text = parse_ssml(ssml)
         except (ET.ParseError, ValueError):
             await ws.close()
             return False
@@ -392,20 +214,20 @@ class FakeEdgeServer:
             return False
         await asyncio.sleep(self.latency_s + (self.slow_s if fault == "slow" else 0.0))
         tag = uuid.uuid4().hex
-        await ws.send_str(_text_message(request_id, "turn.start", {"context": {"serviceTag": tag}}))
-        speech: _Speech | None = None
+        await ws.send_str(text_message(request_id, "turn.start", {"context": {"serviceTag": tag}}))
+        speech: Speech | None = None
         if fault != "no_audio":
             with contextlib.suppress(EngineError):
                 speech = await self._speech(voice, rate, pitch, volume, text, fault == "silent")
         if speech is not None:
             stream_id = uuid.uuid4().hex.upper()
-            await ws.send_str(_text_message(request_id, "response", {
+            await ws.send_str(text_message(request_id, "response", {
                 "context": {"serviceTag": tag}, "audio": {"type": "inline", "streamId": stream_id}}))
             mp3 = speech.mp3
             keep = {"truncate": 5, "drop_mid": 2}.get(fault or "")  # keep 1/5 or 1/2 of the frames
             if keep:
-                mp3 = mp3[: max(1, len(mp3) // keep // _FRAME_BYTES) * _FRAME_BYTES]
-            chunks = [mp3[i:i + _CHUNK_BYTES] for i in range(0, len(mp3), _CHUNK_BYTES)]
+                mp3 = mp3[: max(1, len(mp3) // keep // FRAME_BYTES) * FRAME_BYTES]
+            chunks = [mp3[i:i + CHUNK_BYTES] for i in range(0, len(mp3), CHUNK_BYTES)]
             audio = config.get("context", {}).get("synthesis", {}).get("audio", {})
             options = audio.get("metadataoptions", {})
             kind = "WordBoundary" if options.get("wordBoundaryEnabled") == "true" else "SentenceBoundary"
@@ -413,26 +235,26 @@ class FakeEdgeServer:
             sent = 0
             for chunk in chunks:
                 sent += len(chunk)
-                while pending and pending[0][0] * _BYTES_PER_SECOND // TICKS_PER_SECOND < sent:
-                    await ws.send_str(_metadata(request_id, kind, pending.pop(0)))
-                await ws.send_bytes(_audio_message(request_id, stream_id, chunk))
+                while pending and pending[0][0] * BYTES_PER_SECOND // TICKS_PER_SECOND < sent:
+                    await ws.send_str(metadata(request_id, kind, pending.pop(0)))
+                await ws.send_bytes(audio_message(request_id, stream_id, chunk))
             if fault == "drop_mid":
                 if request.transport is not None:  # TCP reset: no close frame, no FIN
                     request.transport.get_extra_info("socket").setsockopt(
                         socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     request.transport.abort()
                 return False
-            await ws.send_bytes(_audio_message(request_id, stream_id, b""))
-        await ws.send_str(_text_message(request_id, "turn.end", {}))
+            await ws.send_bytes(audio_message(request_id, stream_id, b""))
+        await ws.send_str(text_message(request_id, "turn.end", {}))
         return True
 
     async def _speech(self, voice: str, rate: str, pitch: str, volume: str, text: str,
-                      silent: bool) -> _Speech:
+                      silent: bool) -> Speech:
         """Synthesized audio for a request, cached per voice, prosody and text."""
         key = (voice, rate, pitch, volume, text, str(silent))
         speech = self._cache.get(key)
         if speech is None:
-            speech = await asyncio.to_thread(_synthesize, text, rate, pitch, volume, silent)
+            speech = await asyncio.to_thread(synthesize, text, rate, pitch, volume, silent)
             self._cache[key] = speech
         return speech
 
