@@ -42,23 +42,26 @@ class Lines:
         self._stage, self._stage_started = name, time.monotonic()
         self.total, self.done = total, 0
         if not self.quiet:
-            err(f"{name}: {total} {UNITS.get(name, 'items')}" if total else f"{name}...")
+            self._say(f"{name}: {total} {UNITS.get(name, 'items')}" if total else f"{name}...")
 
     def advance(self, item: str, cached: bool = False) -> None:
         self.done += 1
         if not self.quiet:
-            err(f"[{self.done}/{self.total}] {item}: {'cached' if cached else _past(self._stage)}")
+            self._say(f"[{self.done}/{self.total}] {item}: {'cached' if cached else _past(self._stage)}")
 
     def note(self, message: str) -> None:
         if self.verbose:
-            err(message)
+            self._say(message)
 
     def finish(self) -> None:
         self._timing()
 
     def _timing(self) -> None:
         if self.verbose and self._stage:
-            err(f"  {self._stage} took {time.monotonic() - self._stage_started:.1f} s")
+            self._say(f"  {self._stage} took {time.monotonic() - self._stage_started:.1f} s")
+
+    def _say(self, line: str) -> None:
+        err(line)
 
 
 def _past(stage: str) -> str:
@@ -96,13 +99,12 @@ class Bars(Lines):
         if self.task is not None:
             self.progress.update(self.task, advance=1, description=f"{self._stage} {item}")
 
-    def note(self, message: str) -> None:
-        if self.verbose:
-            self.progress.console.print(message, markup=False, highlight=False)
-
     def finish(self) -> None:
         self.progress.stop()
         super().finish()
+
+    def _say(self, line: str) -> None:
+        self.progress.console.print(line, markup=False, highlight=False)
 
 
 def reporter_for(quiet: bool, verbose: bool, machine: bool = False) -> Lines:
