@@ -163,8 +163,8 @@ def build(issue_file: Path, options: BuildOptions | None = None,
     """
     options = options or BuildOptions()
     clock = StageClock(reporter or Silent())
-    clock.stage("load")
     project, warnings = load(issue_file, options.engine)
+    clock.stage("load")
     for warning in warnings:
         clock.warn(str(warning))
     cache = ClipCache(options.cache_dir)

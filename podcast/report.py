@@ -119,8 +119,10 @@ def _peak_mb() -> float:
 class StageClock:
     """A reporter that passes every event on to *inner* and times the stages from them.
 
-    A stage lasts from its ``stage`` event to the next one (or :meth:`finish`). Items may be
-    advanced from any thread.
+    A stage lasts from its ``stage`` event to the next one (or :meth:`finish`); the first one
+    from the moment the clock was made, so that work done before the first event is not lost
+    (a build announces ``load`` once the issue has been read, with nothing on the terminal
+    before a problem in it). Items may be advanced from any thread.
     """
 
     def __init__(self, inner: Reporter) -> None:
@@ -128,8 +130,7 @@ class StageClock:
         self._done: list[StageTiming] = []
         self._lock = threading.Lock()
         self._name = ""
-        self._started = 0.0
-        self._cpu = (0.0, 0.0)
+        self._started, self._cpu = time.perf_counter(), _cpu()
         self._total = self._count = self._cached = 0
 
     def warn(self, message: str) -> None:
@@ -142,9 +143,10 @@ class StageClock:
 
     def stage(self, name: str, total: int = 0) -> None:
         """End the current stage, start *name*, pass the event on."""
-        self._close()
+        if self._name or self._done:
+            self._close()
+            self._started, self._cpu = time.perf_counter(), _cpu()
         self._name, self._total, self._count, self._cached = name, total, 0, 0
-        self._started, self._cpu = time.perf_counter(), _cpu()
         self.inner.stage(name, total)
 
     def advance(self, item: str, cached: bool = False) -> None:
