@@ -24,8 +24,10 @@ UNITS = {"synthesize": "requests", "encode": "sections"}
 class Lines:
     """Progress as plain lines on stderr: for CI logs and pipes.
 
-    A stage is a line (``encode: 16 sections``), then each of its items
-    (``[3/16] section 3: encoded``; ``cached`` when it came from the cache).
+    A stage that counts items is a line (``encode: 16 sections``), then a line for each item
+    (``[3/16] section 3: encoded``; ``cached`` when it came from the cache). The other stages
+    (``load``, ``mix``, ``publish``) and each stage's time are shown with *verbose* only, so
+    that a problem found while loading is the only line on stderr.
     """
 
     def __init__(self, quiet: bool = False, verbose: bool = False) -> None:
@@ -41,8 +43,10 @@ class Lines:
         self._timing()
         self._stage, self._stage_started = name, time.monotonic()
         self.total, self.done = total, 0
-        if not self.quiet:
-            self._say(f"{name}: {total} {UNITS.get(name, 'items')}" if total else f"{name}...")
+        if total and not self.quiet:
+            self._say(f"{name}: {total} {UNITS.get(name, 'items')}")
+        elif self.verbose:
+            self._say(f"{name}...")
 
     def advance(self, item: str, cached: bool = False) -> None:
         self.done += 1
