@@ -15,11 +15,11 @@ from typing import Any
 
 from podcast import __version__
 from podcast.audio import ffmpeg
-from podcast.audio.encode import encode_normalized
+from podcast.audio.encode import EncodeStats, encode_normalized
 from podcast.audio.timeline import mix
 from podcast.engines import registry
 from podcast.engines.base import Engine
-from podcast.engines.select import choose_engine as choose_engine  # also for older callers
+from podcast.engines.select import choose_engine
 from podcast.errors import InputError, Problem
 from podcast.infra import failpoints
 from podcast.infra.atomic import Outputs, source_date_epoch
@@ -30,7 +30,7 @@ from podcast.input.show import PACKAGE_DIR, Show
 from podcast.publish import outputs as published
 from podcast.publish.chapters import Chapter
 from podcast.publish.outputs import AUDIO, episode_files, file_sha256, output_dir
-from podcast.report import Reporter, Silent
+from podcast.report import Reporter, Silent, StageClock, Timings
 from podcast.synthesis import qa
 from podcast.synthesis.run import Policy, SegmentPlan, plan, run
 
@@ -69,6 +69,8 @@ class BuildReport:
     outputs: list[Path] = field(default_factory=list)
     fallback_reason: str | None = None
     skipped: bool = False
+    timings: Timings | None = None
+    """Where this build's time went (not stored in the manifest)."""
 
     def as_json(self) -> dict[str, object]:
         """The ``--json`` report."""
@@ -86,6 +88,7 @@ class BuildReport:
                          "range_lu": self.loudness.range_lu},
             "outputs": [str(p) for p in self.outputs],
             "skipped": self.skipped,
+            **({"timings": self.timings.as_json()} if self.timings else {}),
         }
 
     @classmethod
@@ -111,20 +114,23 @@ def build(issue_file: Path, options: BuildOptions | None = None,
     Holding the episode's lock, first removes what a killed build of it left staged.
     """
     options = options or BuildOptions()
-    reporter = reporter or Silent()
+    clock = StageClock(reporter or Silent())
     project, warnings = load(issue_file, options.engine)
+    clock.stage("load")
     for warning in warnings:
-        reporter.warn(str(warning))
+        clock.warn(str(warning))
     cache = ClipCache(options.cache_dir)
     out = output_dir(project, options.out_dir)
-    with episode_lock(cache.root, out, project.issue.stem, reporter):
+    with episode_lock(cache.root, out, project.issue.stem, clock):
         remove_stale_temps(episode_files(out, project.issue.stem))
-        return _build(project, options, reporter, cache, out)
+        report, encode_stats = _build(project, options, clock, cache, out)
+    return replace(report, timings=clock.finish(encode_stats))
 
 
 def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: ClipCache,
-           out: Path) -> BuildReport:
-    """Build one episode of a loaded project into *out* (holding its lock)."""
+           out: Path) -> tuple[BuildReport, EncodeStats | None]:
+    """Build one episode of a loaded project into *out* (holding its lock); with the encoder's
+    counters (None when it is up to date)."""
     engine, voice, fallback_reason = choose_engine(project, options, reporter)
     plans = plan(project.script, engine, voice, lexicon=project.lexicon)
     shortest = sum(qa.expected_range(part.request)[0] for p in plans for part in p.parts)
@@ -135,7 +141,7 @@ def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: C
         accepted = {fingerprint, _primary_fingerprint(project, options, engine)}
         previous = published.up_to_date(out, stem, accepted)
         if previous is not None:
-            return BuildReport.from_json(previous.report, skipped=True)
+            return BuildReport.from_json(previous.report, skipped=True), None
     synthesis = run(plans, engine, cache, policy=policy_for(project.show, engine, options),
                     reporter=reporter)
     reporter.stage("mix")
@@ -144,10 +150,11 @@ def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: C
     check_length(project, episode.duration_s)
     record = published.gather(project, episode)
     mp3 = AUDIO.file(out, stem)
-    reporter.stage("encode")
     with Outputs() as outputs:
         staged = outputs.stage(mp3)
-        loudness = encode_normalized(episode, project.show, staged, SectionCache(cache.root), reporter)
+        encoding = encode_normalized(episode, project.show, staged, SectionCache(cache.root), reporter)
+        reporter.stage("publish")
+        loudness = encoding.loudness
         goal = project.show.loudness
         if (abs(loudness.integrated_lufs - goal.integrated_lufs) > 1.0
                 or loudness.true_peak_db > goal.true_peak_db):
@@ -164,7 +171,7 @@ def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: C
         published.stage_manifest(outputs, out, stem, fingerprint, report.as_json())
         failpoints.hit("staged")
         outputs.commit(mtime=source_date_epoch())
-    return report
+    return report, encoding.stats
 
 
 def check_length(project: Project, seconds: float, *, estimate: bool = False) -> None:

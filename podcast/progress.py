@@ -17,8 +17,18 @@ def err(message: str) -> None:
     typer.echo(message, err=True)
 
 
+UNITS = {"synthesize": "requests", "encode": "sections"}
+"""What a stage counts, for its first line."""
+
+
 class Lines:
-    """Progress as plain lines on stderr: for CI logs and pipes."""
+    """Progress as plain lines on stderr: for CI logs and pipes.
+
+    A stage that counts items is a line (``encode: 16 sections``), then a line for each item
+    (``[3/16] section 3: encoded``; ``cached`` when it came from the cache). The other stages
+    (``load``, ``mix``, ``publish``) and each stage's time are shown with *verbose* only, so
+    that a problem found while loading is the only line on stderr.
+    """
 
     def __init__(self, quiet: bool = False, verbose: bool = False) -> None:
         self.quiet, self.verbose = quiet, verbose
@@ -29,34 +39,42 @@ class Lines:
     def warn(self, message: str) -> None:
         err(message if ": warning: " in message else f"WARNING: {message}")
 
-    def start(self, total: int) -> None:
-        self.total, self.done = total, 0
-
-    def step(self, segment_id: str, cached: bool) -> None:
-        self.done += 1
-        if not self.quiet:
-            err(f"[{self.done}/{self.total}] {segment_id}: {'cached' if cached else 'synthesized'}")
-
-    def stage(self, name: str) -> None:
+    def stage(self, name: str, total: int = 0) -> None:
         self._timing()
         self._stage, self._stage_started = name, time.monotonic()
+        self.total, self.done = total, 0
+        if total and not self.quiet:
+            self._say(f"{name}: {total} {UNITS.get(name, 'items')}")
+        elif self.verbose:
+            self._say(f"{name}...")
+
+    def advance(self, item: str, cached: bool = False) -> None:
+        self.done += 1
         if not self.quiet:
-            err(f"{name}...")
+            self._say(f"[{self.done}/{self.total}] {item}: {'cached' if cached else _past(self._stage)}")
 
     def note(self, message: str) -> None:
         if self.verbose:
-            err(message)
+            self._say(message)
 
     def finish(self) -> None:
         self._timing()
 
     def _timing(self) -> None:
         if self.verbose and self._stage:
-            err(f"  {self._stage} took {time.monotonic() - self._stage_started:.1f} s")
+            self._say(f"  {self._stage} took {time.monotonic() - self._stage_started:.1f} s")
+
+    def _say(self, line: str) -> None:
+        err(line)
+
+
+def _past(stage: str) -> str:
+    """``synthesize`` -> ``synthesized``, ``encode`` -> ``encoded``, ``mix`` -> ``mixed``."""
+    return stage + ("d" if stage.endswith("e") else "ed")
 
 
 class Bars(Lines):
-    """Progress bars on a terminal (rich, through typer)."""
+    """Progress bars on a terminal (rich, through typer): one bar per stage, with its own count."""
 
     def __init__(self, verbose: bool = False) -> None:
         super().__init__(False, verbose)
@@ -71,26 +89,26 @@ class Bars(Lines):
         self.progress.console.print(message if ": warning: " in message else f"WARNING: {message}",
                                     markup=False, highlight=False)
 
-    def start(self, total: int) -> None:
-        self.progress.start()
-        self.task = self.progress.add_task("synthesizing", total=total)
-
-    def step(self, segment_id: str, cached: bool) -> None:
-        if self.task is not None:
-            self.progress.update(self.task, advance=1, description=f"synthesizing {segment_id}")
-
-    def stage(self, name: str) -> None:
-        if self.task is not None:
-            self.progress.update(self.task, description=name)
-        super().stage(name) if self.verbose else None
-
-    def note(self, message: str) -> None:
+    def stage(self, name: str, total: int = 0) -> None:
+        if self.task is None:
+            self.progress.start()
+        else:
+            self.progress.update(self.task, visible=False)
+        self.task = self.progress.add_task(name, total=total or None)
         if self.verbose:
-            self.progress.console.print(message, markup=False, highlight=False)
+            Lines.stage(self, name, total)
+        self._stage, self.total, self.done = name, total, 0
+
+    def advance(self, item: str, cached: bool = False) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, advance=1, description=f"{self._stage} {item}")
 
     def finish(self) -> None:
         self.progress.stop()
         super().finish()
+
+    def _say(self, line: str) -> None:
+        self.progress.console.print(line, markup=False, highlight=False)
 
 
 def reporter_for(quiet: bool, verbose: bool, machine: bool = False) -> Lines:

@@ -12,7 +12,8 @@ from mutagen.mp3 import MP3, BitrateMode
 
 from podcast.audio import ffmpeg, timeline
 from podcast.audio.timeline import mix
-from podcast.build import BuildOptions, BuildReport, build, choose_engine
+from podcast.build import BuildOptions, BuildReport, build
+from podcast.engines.select import choose_engine
 from podcast.errors import AudioError
 from podcast.infra.cache import ClipCache
 from podcast.input.project import load

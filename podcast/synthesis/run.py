@@ -114,7 +114,7 @@ async def run_async(plans: list[SegmentPlan], engine: Engine, cache: ClipCache, 
     """
     policy = policy or Policy()
     reporter = reporter or Silent()
-    reporter.start(len({part.key for p in plans for part in p.parts}))
+    reporter.stage("synthesize", len({part.key for p in plans for part in p.parts}))
     result = Synthesis()
     todo: dict[str, tuple[str, Request]] = {}
     for p in plans:
@@ -124,7 +124,7 @@ async def run_async(plans: list[SegmentPlan], engine: Engine, cache: ClipCache, 
             clip = cache.get(part.key)
             if clip is not None:
                 result.clips[part.key] = clip
-                reporter.step(p.segment.id, True)
+                reporter.advance(p.segment.id, cached=True)
             else:
                 todo[part.key] = (p.segment.id, part.request)
     if not todo:
@@ -140,7 +140,7 @@ async def run_async(plans: list[SegmentPlan], engine: Engine, cache: ClipCache, 
         result.clips[key] = clip
         result.synthesized += 1
         result.fresh.add(key)
-        reporter.step(seg_id, False)
+        reporter.advance(seg_id)
 
     processes = min(policy.concurrency, workers.cpu_count(), len(todo))
     try:
