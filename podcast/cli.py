@@ -90,8 +90,11 @@ def _summary(report: BuildReport) -> None:
     if report.skipped:
         _err(f"up to date: {report.mp3}")
         return
+    encode = report.timings.encode if report.timings else None
+    sections = (f"{encode.sections} sections ({encode.encoded} encoded, {encode.cached} from cache), "
+                if encode else "")
     _err(f"built {report.mp3.name}: {minutes}:{seconds:02d}, {seg.total} segments "
-         f"({seg.synthesized} synthesized, {seg.cached} from cache), engine {report.engine}, "
+         f"({seg.synthesized} synthesized, {seg.cached} from cache), {sections}engine {report.engine}, "
          f"{report.loudness.integrated_lufs:.1f} LUFS, {report.loudness.true_peak_db:.1f} dBTP")
     for path in report.outputs:
         _err(f"  {path}")
@@ -240,8 +243,8 @@ def preview(
 
     Given a show folder, a segment of the newest issue in it.
     """
+    from podcast.audio.player import play as play_file
     from podcast.build import BuildOptions
-    from podcast.preview import play as play_file
     from podcast.preview import preview as run_preview
 
     [issue] = _issues(target, latest=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +12,7 @@ from podcast.audio import ffmpeg
 from podcast.audio.timeline import trim
 from podcast.build import BuildOptions, policy_for
 from podcast.engines.select import choose_engine
-from podcast.errors import InputError, PodcastError, Problem
+from podcast.errors import InputError, Problem
 from podcast.infra.atomic import atomic_path
 from podcast.infra.cache import ClipCache
 from podcast.input.project import load
@@ -25,7 +23,6 @@ from podcast.synthesis.run import plan, run
 if TYPE_CHECKING:
     from podcast.engines.base import Samples
 
-PLAYERS = ("ffplay", "mpv", "afplay", "paplay", "aplay", "play", "mpg123", "cvlc")
 
 
 @dataclass(frozen=True)
@@ -73,24 +70,3 @@ def preview(issue_file: Path, key: str, out: Path | None = None, options: BuildO
         else:
             ffmpeg.write_wav(tmp, samples, rate)
     return PreviewResult(path, segment.id, len(samples) / rate, synthesis.synthesized, engine.name)
-
-
-def find_player() -> list[str] | None:
-    """A command line that plays an audio file on this machine, or None."""
-    for name in PLAYERS:
-        exe = shutil.which(name)
-        if exe:
-            extra = {"ffplay": ["-nodisp", "-autoexit", "-loglevel", "quiet"], "mpv": ["--really-quiet"],
-                     "mpg123": ["-q"], "cvlc": ["--play-and-exit"]}.get(name, [])
-            return [exe, *extra]
-    return None
-
-
-def play(path: Path) -> str:
-    """Play *path* through a player found on the machine; what was used, or raise."""
-    command = find_player()
-    if command is None:
-        raise PodcastError(f"no audio player found (looked for {', '.join(PLAYERS)}); "
-                           f"the preview is at {path}")
-    subprocess.run([*command, str(path)], check=False)
-    return Path(command[0]).name

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from podcast.input.schema import describe
+
 OptionValue = str | int | float | bool | None
 """What an option may hold (``None``: not set, use the default)."""
 
@@ -46,7 +48,7 @@ class Option:
         else:
             ok = type(value) is self.kind
         if not ok:
-            return f"must be {expected}, not {_describe(value)}"
+            return f"must be {expected}, not {describe(value)}"
         if self.choices and value not in self.choices:
             return f"must be one of {', '.join(self.choices)}, got {value!r}"
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -70,20 +72,6 @@ def _bounds(low: float | None, high: float | None) -> str:
     if high is None:
         return f"must be at least {low:g}"
     return f"must be between {low:g} and {high:g}"
-
-
-def _describe(value: object) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return f"a number ({value})"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
 
 
 class OptionValues(Mapping[str, OptionValue]):

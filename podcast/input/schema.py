@@ -53,7 +53,7 @@ class Reader:
                 self._missing(path)
             return None
         if not isinstance(value, dict):
-            self.doc.add(path, f"must be a mapping of fields, not {_kind(value)}")
+            self.doc.add(path, f"must be a mapping of fields, not {describe(value)}")
             return None
         return value
 
@@ -65,7 +65,7 @@ class Reader:
                 self._missing(path)
             return None
         if not isinstance(value, list):
-            self.doc.add(path, f"must be a list, not {_kind(value)}")
+            self.doc.add(path, f"must be a list, not {describe(value)}")
             return None
         return value
 
@@ -77,7 +77,7 @@ class Reader:
                 self._missing(path)
             return None
         if isinstance(value, bool | dict | list):
-            self.doc.add(path, f"must be text, not {_kind(value)}")
+            self.doc.add(path, f"must be text, not {describe(value)}")
             return None
         text = str(value).strip() if not isinstance(value, str) else value.strip()
         if not text and not allow_empty:
@@ -93,7 +93,7 @@ class Reader:
         if value is _MISSING or value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            self.doc.add(path, f"must be a whole number, not {_kind(value)}")
+            self.doc.add(path, f"must be a whole number, not {describe(value)}")
             return None
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
             self.doc.add(path, f"{_bounds(minimum, maximum)}, got {value}")
@@ -108,7 +108,7 @@ class Reader:
         if value is _MISSING or value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.doc.add(path, f"must be a number, not {_kind(value)}")
+            self.doc.add(path, f"must be a number, not {describe(value)}")
             return None
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
             self.doc.add(path, f"{_bounds(minimum, maximum)}, got {value}")
@@ -121,7 +121,7 @@ class Reader:
         if value is _MISSING or value is None:
             return None
         if not isinstance(value, bool):
-            self.doc.add(path, f"must be true or false, not {_kind(value)}")
+            self.doc.add(path, f"must be true or false, not {describe(value)}")
             return None
         return value
 
@@ -212,7 +212,8 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _kind(value: Any) -> str:
+def describe(value: Any) -> str:
+    """What *value* is, in the words of an error message (``a number (3)``, ``text``...)."""
     if value is None:
         return "nothing"
     if isinstance(value, bool):
