@@ -174,6 +174,8 @@ def test_editing_one_entry_resynthesizes_only_it(tmp_path: Path, counting: Count
     assert second.exit_code == 0, second.output
     assert counting.calls == [("Also this week: A new speech model sounds warm.",)]
     assert "5 segments (1 synthesized, 4 from cache)" in second.stderr
+    sections = json.loads(first.stdout)["timings"]["encode"]["sections"]
+    assert f"{sections} sections (1 encoded, {sections - 1} from cache)" in second.stderr
     assert str(out / "2024-03-04.mp3") in second.stderr and str(out / "2024-03-04.vtt") in second.stderr
 
 
