@@ -8,31 +8,26 @@ folder take turns (:mod:`podcast.infra.locking`).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from podcast import __version__
 from podcast.audio import ffmpeg
 from podcast.audio.encode import EncodeStats, encode_normalized
 from podcast.audio.timeline import mix
-from podcast.engines import registry
-from podcast.engines.base import Engine
 from podcast.engines.select import choose_engine
-from podcast.errors import InputError, Problem
 from podcast.infra import failpoints
 from podcast.infra.atomic import Outputs, source_date_epoch
 from podcast.infra.cache import ClipCache, SectionCache
 from podcast.infra.locking import episode_lock, remove_stale_temps
-from podcast.input.project import Project, load
-from podcast.input.show import PACKAGE_DIR, Show
+from podcast.input.project import Project, check_length, load
 from podcast.publish import outputs as published
 from podcast.publish.chapters import Chapter
-from podcast.publish.outputs import AUDIO, episode_files, file_sha256, output_dir
+from podcast.publish.fingerprint import first_choice_fingerprint, input_fingerprint
+from podcast.publish.outputs import AUDIO, episode_files, output_dir
 from podcast.report import Reporter, Silent, StageClock, Timings
 from podcast.synthesis import qa
-from podcast.synthesis.run import Policy, SegmentPlan, plan, run
+from podcast.synthesis.run import plan, policy_for, run
 
 
 @dataclass(frozen=True)
@@ -105,8 +100,6 @@ class BuildReport:
                    [Path(p) for p in data["outputs"]], data.get("fallback_reason"), skipped)
 
 
-
-
 def build(issue_file: Path, options: BuildOptions | None = None,
           reporter: Reporter | None = None) -> BuildReport:
     """Build one episode; returns what was written.
@@ -138,12 +131,12 @@ def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: C
     stem = project.issue.stem
     fingerprint = input_fingerprint(project, engine, plans)
     if options.skip_up_to_date:
-        accepted = {fingerprint, _primary_fingerprint(project, options, engine)}
+        accepted = {fingerprint, first_choice_fingerprint(project, options.engine, engine)}
         previous = published.up_to_date(out, stem, accepted)
         if previous is not None:
             return BuildReport.from_json(previous.report, skipped=True), None
-    synthesis = run(plans, engine, cache, policy=policy_for(project.show, engine, options),
-                    reporter=reporter)
+    policy = policy_for(project.show.synthesis, engine, options.concurrency)
+    synthesis = run(plans, engine, cache, policy=policy, reporter=reporter)
     reporter.stage("mix")
     episode = mix(plans, synthesis, project.show)
     failpoints.hit("mixed")
@@ -172,56 +165,3 @@ def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: C
         failpoints.hit("staged")
         outputs.commit(mtime=source_date_epoch())
     return report, encoding.stats
-
-
-def check_length(project: Project, seconds: float, *, estimate: bool = False) -> None:
-    """Raise InputError when an episode of *seconds* is over the show's ``limits.episode_minutes``
-    (with *estimate*, *seconds* is the shortest the speech could be, known before synthesis)."""
-    limit = project.show.limits.episode_minutes
-    if seconds <= limit * 60:
-        return
-    minutes, secs = divmod(round(seconds), 60)
-    length = f"at least {minutes}:{secs:02d}" if estimate else f"{minutes}:{secs:02d}"
-    show = project.show
-    file, (line, column) = ((show.file, show.locate("limits.episode_minutes")) if show.file
-                            else (project.issue.file, (1, 1)))
-    raise InputError([Problem(file, line, column, "limits.episode_minutes",
-                              f"the episode would be {length} long; the limit is {limit:g} minutes")])
-
-
-def input_fingerprint(project: Project, engine: Engine, plans: list[SegmentPlan]) -> str:
-    """A hash of everything that goes into the outputs (the clips by their cache keys)."""
-    show, issue = project.show, project.issue
-    # settings and content, without any path spelling (files are hashed by content below)
-    settings = replace(show, file=None, positions={}, cover=None, templates=None, lexicon=None,
-                       music=replace(show.music, intro=None, outro=None),
-                       output=replace(show.output, dir=None))
-    content = replace(issue, file=Path(issue.file.name))
-    digest = hashlib.sha256()
-    for part in (__version__, engine.name, engine.version(), repr(settings), repr(content),
-                 repr(project.script), *[p.key for plan_ in plans for p in plan_.parts]):
-        digest.update(part.encode() + b"\0")
-    assets = [show.music.intro, show.music.outro, show.cover]
-    folders = [show.templates, PACKAGE_DIR / "templates" / "notes"]
-    assets += [f for folder in folders if folder for f in sorted(folder.glob("*.j2"))]
-    for asset in assets:
-        digest.update(file_sha256(asset).encode() if asset and asset.is_file() else b"-")
-    return digest.hexdigest()
-
-
-def _primary_fingerprint(project: Project, options: BuildOptions, used: Engine) -> str:
-    """Fingerprint with the show's first-choice engine (so a fallback build keeps good episodes)."""
-    name = options.engine or project.show.engine
-    if name == used.name:
-        return ""
-    engine = registry.get(name, **project.show.options_for(name))
-    voice = project.show.voice_for(engine, project.script.language)
-    plans = plan(project.script, engine, voice, lexicon=project.lexicon)
-    return input_fingerprint(project, engine, plans)
-
-
-def policy_for(show: Show, engine: Engine, options: BuildOptions) -> Policy:
-    """Synthesis policy: ``--concurrency``, else the show's, else the engine's own default."""
-    settings = show.synthesis
-    concurrency = options.concurrency or settings.concurrency or engine.capabilities.concurrency
-    return Policy(settings, concurrency)

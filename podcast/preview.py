@@ -10,7 +10,7 @@ import numpy as np
 
 from podcast.audio import ffmpeg
 from podcast.audio.timeline import trim
-from podcast.build import BuildOptions, policy_for
+from podcast.build import BuildOptions
 from podcast.engines.select import choose_engine
 from podcast.errors import InputError, Problem
 from podcast.infra.atomic import atomic_path
@@ -18,7 +18,7 @@ from podcast.infra.cache import ClipCache
 from podcast.input.project import load
 from podcast.publish.outputs import output_dir
 from podcast.report import Reporter, Silent
-from podcast.synthesis.run import plan, run
+from podcast.synthesis.run import plan, policy_for, run
 
 if TYPE_CHECKING:
     from podcast.engines.base import Samples
@@ -53,7 +53,7 @@ def preview(issue_file: Path, key: str, out: Path | None = None, options: BuildO
     engine, voice, _ = choose_engine(project, options, reporter)
     plans = plan(project.script, engine, voice, only={segment.id}, lexicon=project.lexicon)
     synthesis = run(plans, engine, ClipCache(options.cache_dir),
-                    policy=policy_for(project.show, engine, options), reporter=reporter)
+                    policy=policy_for(project.show.synthesis, engine, options.concurrency), reporter=reporter)
     clips = [trim(synthesis.clips[part.key]) for part in plans[0].parts]
     if not clips:
         raise InputError([Problem(issue_file, 1, 1, segment.id, "this segment has nothing to say")])

@@ -222,3 +222,18 @@ def _warnings(project: Project) -> list[Problem]:
                            f"and labels are {languages.FALLBACK.name}'s (see Languages in the README)",
                            "warning"))
     return out
+
+
+def check_length(project: Project, seconds: float, *, estimate: bool = False) -> None:
+    """Raise InputError when an episode of *seconds* is over the show's ``limits.episode_minutes``
+    (with *estimate*, *seconds* is the shortest the speech could be, known before synthesis)."""
+    limit = project.show.limits.episode_minutes
+    if seconds <= limit * 60:
+        return
+    minutes, secs = divmod(round(seconds), 60)
+    length = f"at least {minutes}:{secs:02d}" if estimate else f"{minutes}:{secs:02d}"
+    show = project.show
+    file, (line, column) = ((show.file, show.locate("limits.episode_minutes")) if show.file
+                            else (project.issue.file, (1, 1)))
+    raise InputError([Problem(file, line, column, "limits.episode_minutes",
+                              f"the episode would be {length} long; the limit is {limit:g} minutes")])

@@ -99,6 +99,11 @@ class Policy:
         return float(rng.uniform(0.5, 1.0) * min(self.backoff_max_s, first * 2.0 ** attempt))
 
 
+def policy_for(settings: SynthesisSettings, engine: Engine, concurrency: int | None = None) -> Policy:
+    """The policy of a run: *concurrency* (``--concurrency``), else the show's, else the engine's own."""
+    return Policy(settings, concurrency or settings.concurrency or engine.capabilities.concurrency)
+
+
 def run(plans: list[SegmentPlan], engine: Engine, cache: ClipCache, *, policy: Policy | None = None,
         reporter: Reporter | None = None) -> Synthesis:
     """Synthesize every request of *plans* not already cached (blocking)."""
