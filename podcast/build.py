@@ -107,6 +107,7 @@ def build(issue_file: Path, options: BuildOptions | None = None,
     Holding the episode's lock, first removes what a killed build of it left staged.
     """
     options = options or BuildOptions()
+    source_date_epoch()  # a bad value stops the build here, before any work
     clock = StageClock(reporter or Silent())
     project, warnings = load(issue_file, options.engine)
     clock.stage("load")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from podcast import __version__
-from podcast.errors import InputError, PodcastError
+from podcast.errors import InputError, PodcastError, UsageError
 from podcast.progress import Lines, reporter_for
 from podcast.progress import err as _err
 
@@ -50,6 +50,9 @@ def _guard(action: Callable[[], T]) -> T:
     except InputError as exc:
         for problem in exc.problems:
             _err(str(problem))
+        raise typer.Exit(2) from None
+    except UsageError as exc:
+        _err(f"error: {exc}")
         raise typer.Exit(2) from None
     except PodcastError as exc:
         _err(f"error: {exc}")
@@ -272,11 +275,14 @@ def new(
     A show folder that does not exist yet is created, with a commented show.yaml.
     """
     from podcast.input.scaffold import new_issue
+    from podcast.input.schema import FIRST_DATE, LAST_DATE
 
     try:
         day = dt.date.fromisoformat(date) if date else None
+        if day is not None and not FIRST_DATE <= day <= LAST_DATE:
+            raise ValueError
     except ValueError:
-        _err(f"error: --date must be YYYY-MM-DD, not {date!r}")
+        _err(f"error: --date must be a date YYYY-MM-DD from {FIRST_DATE} to {LAST_DATE}, not {date!r}")
         raise typer.Exit(2) from None
     issue, show = _guard(lambda: new_issue(show_dir, day, language))
     if show is not None:
@@ -313,9 +319,6 @@ def feed(
     """Write feed.xml (RSS 2.0, iTunes and Podcasting 2.0) for every built episode of a show."""
     from podcast.publish.feed import write_feed
 
-    if not base_url.startswith(("http://", "https://")):
-        _err(f"error: --base-url must be an http(s) URL, not {base_url!r}")
-        raise typer.Exit(2)
     path, notes = _guard(lambda: write_feed(show_dir, base_url, out))
     for note in notes:
         _err(note)

@@ -51,6 +51,11 @@ class InputError(PodcastError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class UsageError(PodcastError):
+    """A bad value outside the input files: a command-line option or an environment variable
+    (exit code 2, one line naming it)."""
+
+
 class EngineError(PodcastError):
     """A TTS engine failed to produce audio for a segment."""
 

@@ -37,7 +37,7 @@ _END_PAUSE = 0x1000
 _POS_CHARACTER = 1
 _PARAM_RATE, _PARAM_VOLUME, _PARAM_PITCH = 1, 2, 3
 
-_DEFAULT_VOICES = {"zh": "cmn", "yue": "yue", "en": "en-us", "ja": "ja", "de": "de", "fr": "fr-fr",
+_DEFAULT_VOICES = {"zh": "cmn", "yue": "yue", "en": "en-us", "ja": "ja", "de": "de", "fr": "fr",
                    "es": "es", "it": "it", "pt": "pt-br", "ru": "ru", "ko": "ko"}
 
 

@@ -10,20 +10,31 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from podcast.errors import UsageError
 from podcast.infra import failpoints
 
 TEMP_SUFFIX = ".tmp"
+
+
+LATEST_EPOCH = 253_402_300_799
+"""9999-12-31 23:59:59 UTC: the last second a file date and an RFC 2822 date can hold."""
 
 
 def source_date_epoch() -> int | None:
     """``$SOURCE_DATE_EPOCH`` as an integer, when set (the reproducible-builds convention for
     the modification time of outputs)."""
     value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    return int(value) if value.isdigit() else None
+    if not value:
+        return None
+    if not value.isdigit() or int(value) > LATEST_EPOCH:
+        raise UsageError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970 up to {LATEST_EPOCH} "
+                         f"(9999-12-31), not {value[:40]!r}")
+    return int(value)
 
 
 def temp_beside(path: Path) -> Path:
@@ -84,10 +95,14 @@ class Outputs:
 
     def __init__(self) -> None:
         self._staged: dict[Path, Path] = {}
+        self._made: list[Path] = []
+        """Folders staging created, removed again (when empty) if the set is not committed."""
 
     def stage(self, path: Path) -> Path:
         """A temporary path that becomes *path* on commit."""
+        missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
         self._staged[path] = temp_beside(path)
+        self._made += [folder for folder in missing if folder not in self._made]
         return self._staged[path]
 
     def staged(self) -> dict[Path, Path]:
@@ -100,15 +115,39 @@ class Outputs:
 
     def commit(self, mtime: int | None = None) -> list[Path]:
         """Move every staged file into place, in staging order, each one durably (with
-        modification time *mtime* if given)."""
-        for i, (final, tmp) in enumerate(self._staged.items()):
-            if i:
-                failpoints.hit("commit")
-            if mtime is not None:
-                os.utime(tmp, (mtime, mtime))
-            move_into_place(tmp, final)
+        modification time *mtime* if given).
+
+        The set moves as a unit: each file it replaces is kept (a hard link beside it) until
+        the whole set is in place, and a move that fails puts back every file moved before it
+        (or removes it, where there was none), so the folder holds the old set or the new one,
+        never a mix. A process killed during the commit leaves the kept files as stale
+        temporary files, which the next build of the episode removes."""
+        moved: list[tuple[Path, Path | None]] = []
+        try:
+            for i, (final, tmp) in enumerate(self._staged.items()):
+                if i:
+                    failpoints.hit("commit")
+                if mtime is not None:
+                    os.utime(tmp, (mtime, mtime))
+                previous = _keep(final)
+                moved.append((final, previous))
+                move_into_place(tmp, final)
+        except BaseException:
+            for final, previous in reversed(moved):
+                with contextlib.suppress(OSError):
+                    if previous is not None:
+                        os.replace(previous, final)
+                    elif final.is_file():
+                        final.unlink()
+            raise
+        finally:
+            for _, previous in moved:
+                if previous is not None:
+                    with contextlib.suppress(OSError):
+                        previous.unlink()
         done = list(self._staged)
         self._staged.clear()
+        self._made.clear()
         return done
 
     def discard(self) -> None:
@@ -117,9 +156,27 @@ class Outputs:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
         self._staged.clear()
+        for folder in sorted(self._made, key=lambda f: len(f.parts), reverse=True):
+            with contextlib.suppress(OSError):  # not empty: something else is in it now
+                folder.rmdir()
+        self._made.clear()
 
     def __enter__(self) -> Outputs:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.discard()
+
+
+def _keep(path: Path) -> Path | None:
+    """A second name for the file at *path* (a hard link, else a copy) beside it, so that it can
+    be put back; None when there is no file there."""
+    if not path.is_file() or path.is_symlink():
+        return None
+    keep = temp_beside(path)
+    keep.unlink()
+    try:
+        os.link(path, keep)
+    except OSError:  # a file system without hard links
+        shutil.copy2(path, keep)
+    return keep
