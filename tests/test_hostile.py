@@ -126,3 +126,22 @@ def test_a_move_that_fails_midway_puts_the_old_set_back(tmp_path: Path) -> None:
     manifest = out / ".podcast" / "2024-03-04.json"
     assert manifest.is_file() and "Another story" not in manifest.read_text(encoding="utf-8")
 
+
+
+def test_a_set_that_is_not_committed_leaves_no_folder_it_made(tmp_path: Path) -> None:
+    """Staging makes the output folder (and `.podcast/`); a build that fails before its commit
+    removes them again, and leaves alone a folder that was there before."""
+    from podcast.infra.atomic import Outputs
+
+    out = tmp_path / "new" / "out"
+    with pytest.raises(RuntimeError), Outputs() as outputs:
+        outputs.write_text(out / "2024-03-04.vtt", "WEBVTT\n")
+        outputs.write_text(out / ".podcast" / "2024-03-04.json", "{}\n")
+        raise RuntimeError("encoding failed")
+    assert not (tmp_path / "new").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    with pytest.raises(RuntimeError), Outputs() as outputs:
+        outputs.write_text(kept / ".podcast" / "x.json", "{}\n")
+        raise RuntimeError("encoding failed")
+    assert sorted(kept.iterdir()) == []
