@@ -177,17 +177,25 @@ def _notes_problems(project: Project) -> list[Problem]:
 
 
 def _silent_segments(project: Project) -> list[Problem]:
-    """Segments that leave nothing to say once pauses and links are taken out."""
+    """Entries whose summary, and segments whose text, leave nothing to say once pauses, links
+    and invisible characters are taken out (an entry would be spoken as just its lead-in)."""
     out: list[Problem] = []
-    issue = project.issue
+    issue, language = project.issue, project.script.language
+    message = "nothing to say once pauses and links are taken out"
+    silent: set[int] = set()
+    for i, entry in enumerate(issue.entries, start=1):
+        if not chunks(entry.summary, language, project.lexicon):
+            field = f"entries[{i}].summary"
+            out.append(Problem(issue.file, *issue.positions.get(field, (entry.line, entry.column)),
+                               field, message))
+            silent.add(i)
     for seg in project.script.segments:
-        if chunks(seg.text, project.script.language, project.lexicon):
+        if seg.entry in silent or chunks(seg.text, language, project.lexicon):
             continue
-        message = "nothing to say once pauses and links are taken out"
         if seg.entry is not None:
             entry = issue.entries[seg.entry - 1]
-            field = f"entries[{seg.entry}].summary"
-            out.append(Problem(issue.file, entry.line, entry.column, field, message))
+            out.append(Problem(issue.file, entry.line, entry.column, f"entries[{seg.entry}].summary",
+                               message))
         else:
             out.append(Problem(issue.file, 1, 1, seg.kind, message))
     return out
