@@ -24,7 +24,7 @@ import pytest
 
 from podcast.build import BuildOptions, build
 from podcast.engines import registry, workers
-from podcast.engines.base import Clip, Engine, LocalEngine, Request, VoiceInfo
+from podcast.engines.base import Clip, LocalEngine, Request
 from podcast.engines.select import choose_engine
 from podcast.errors import EngineError, EngineFailing, TransientEngineError
 from podcast.infra.cache import ClipCache
@@ -34,6 +34,7 @@ from podcast.synthesis.run import plan, run
 from tests import fault_engine
 from tests.conftest import ROOT, run_cli, write
 from tests.fault_engine import FAULT_ENV, LOG_ENV, MARKER, FaultyEngine, logged_calls
+from tests.test_engines import Quiet
 
 SHOW = """
 title: Fault Show
@@ -192,7 +193,7 @@ def test_workers_give_the_same_clips_as_in_process_synthesis(small_issue: Path) 
         assert (theirs.marks, theirs.sample_rate) == (mine.marks, mine.sample_rate)
 
 
-class DownEngine(Engine):
+class DownEngine(Quiet):
     """An engine in this process that fails every request with *error*, counting them."""
 
     name = "down"
@@ -200,15 +201,6 @@ class DownEngine(Engine):
     def __init__(self, error: Exception) -> None:
         self.error = error
         self.calls: list[str] = []
-
-    def version(self) -> str:
-        return "down 1"
-
-    def default_voice(self, language: str) -> str:
-        return "anyone"
-
-    def voices(self) -> list[VoiceInfo]:
-        return []
 
     async def synthesize(self, request: Request) -> Clip:
         self.calls.append(request.text)

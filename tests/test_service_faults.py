@@ -21,6 +21,7 @@ from podcast.errors import EngineError, PodcastError
 from podcast.infra.cache import ClipCache
 from podcast.testing.fake_edge import FakeEdgeServer
 from tests.conftest import run_cli, write
+from tests.test_edge import ISSUE  # three English entries
 
 SHOW = """
 title: Service Fault Show
@@ -29,22 +30,6 @@ engine: edge
 fallback: espeak
 edge: {{connect_timeout_s: 1, receive_timeout_s: 1}}
 synthesis: {{backoff_s: 0.05, attempts: {attempts}, request_timeout_s: {timeout}{more}}}
-"""
-
-ISSUE = """
-title: Fault Weekly 1
-date: 2024-03-04
-language: en-US
-entries:
-  - title: First story
-    summary: A lab released a model that writes tidy code. It is small and fast.
-    url: https://example.com/1
-  - title: Second story
-    summary: Another team shared a dataset of spoken questions.
-    url: https://example.com/2
-  - title: Third story
-    summary: A robot learned to fold towels. It still drops socks.
-    url: https://example.com/3
 """
 
 
