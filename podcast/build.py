@@ -8,6 +8,7 @@ folder take turns (:mod:`podcast.infra.locking`).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from typing import Any
 from podcast.audio import ffmpeg
 from podcast.audio.encode import EncodeStats, encode_normalized
 from podcast.audio.timeline import mix
-from podcast.engines.select import choose_engine
+from podcast.engines.select import Choice, choose_engine, fall_back
+from podcast.errors import DeadlineReached, EngineError
 from podcast.infra import failpoints
 from podcast.infra.atomic import Outputs, source_date_epoch
 from podcast.infra.cache import ClipCache, SectionCache
@@ -27,7 +29,7 @@ from podcast.publish.fingerprint import first_choice_fingerprint, input_fingerpr
 from podcast.publish.outputs import AUDIO, episode_files, output_dir
 from podcast.report import Reporter, Silent, StageClock, Timings
 from podcast.synthesis import qa
-from podcast.synthesis.run import plan, policy_for, run
+from podcast.synthesis.run import SegmentPlan, Synthesis, plan, policy_for, run
 
 
 @dataclass(frozen=True)
@@ -125,19 +127,12 @@ def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: C
            out: Path) -> tuple[BuildReport, EncodeStats | None]:
     """Build one episode of a loaded project into *out* (holding its lock); with the encoder's
     counters (None when it is up to date)."""
-    engine, voice, fallback_reason = choose_engine(project, options, reporter)
-    plans = plan(project.script, engine, voice, lexicon=project.lexicon)
-    shortest = sum(qa.expected_range(part.request)[0] for p in plans for part in p.parts)
-    check_length(project, shortest, estimate=True)
+    voiced = _synthesize(project, options, reporter, cache, out)
+    if isinstance(voiced, BuildReport):
+        return voiced, None
+    choice, plans, synthesis, fingerprint = voiced
+    engine, fallback_reason = choice.engine, choice.fallback_reason
     stem = project.issue.stem
-    fingerprint = input_fingerprint(project, engine, plans)
-    if options.skip_up_to_date:
-        accepted = {fingerprint, first_choice_fingerprint(project, options.engine, engine)}
-        previous = published.up_to_date(out, stem, accepted)
-        if previous is not None:
-            return BuildReport.from_json(previous.report, skipped=True), None
-    policy = policy_for(project.show.synthesis, engine, options.concurrency)
-    synthesis = run(plans, engine, cache, policy=policy, reporter=reporter)
     reporter.stage("mix")
     episode = mix(plans, synthesis, project.show)
     failpoints.hit("mixed")
@@ -166,3 +161,35 @@ def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: C
         failpoints.hit("staged")
         outputs.commit(mtime=source_date_epoch())
     return report, encoding.stats
+
+
+Voiced = tuple[Choice, list[SegmentPlan], Synthesis, str]
+"""The engine that voiced the episode, its requests, their clips and the input fingerprint."""
+
+
+def _synthesize(project: Project, options: BuildOptions, reporter: Reporter, cache: ClipCache,
+                out: Path) -> Voiced | BuildReport:
+    """Every clip of the episode, from one engine: the show's, or its fallback when the show's
+    is unavailable or fails mid-synthesis (its clips stay cached but are not used); or the
+    report of the outputs already built from these inputs."""
+    choice = choose_engine(project, options, reporter)
+    started = time.monotonic()
+    while True:
+        plans = plan(project.script, choice.engine, choice.voice, lexicon=project.lexicon)
+        shortest = sum(qa.expected_range(part.request)[0] for p in plans for part in p.parts)
+        check_length(project, shortest, estimate=True)
+        fingerprint = input_fingerprint(project, choice.engine, plans)
+        if options.skip_up_to_date:
+            accepted = {fingerprint, first_choice_fingerprint(project, options.engine, choice.engine)}
+            previous = published.up_to_date(out, project.issue.stem, accepted)
+            if previous is not None:
+                return BuildReport.from_json(previous.report, skipped=True)
+        policy = policy_for(project.show.synthesis, choice.engine, options.concurrency,
+                            spent_s=time.monotonic() - started)
+        try:
+            synthesis = run(plans, choice.engine, cache, policy=policy, reporter=reporter)
+            return choice, plans, synthesis, fingerprint
+        except DeadlineReached:
+            raise
+        except EngineError as exc:
+            choice = fall_back(project, options, choice, exc, reporter)

@@ -57,7 +57,16 @@ class UsageError(PodcastError):
 
 
 class EngineError(PodcastError):
-    """A TTS engine failed to produce audio for a segment."""
+    """A TTS engine failed to produce audio for a segment.
+
+    ``kind`` names the way it failed, in a few words that stay the same from one request to
+    the next (``timeout``, ``HTTP 403``, ``malformed answer``): failures of one kind in a row
+    stop the queue (:mod:`podcast.synthesis.run`). Empty: the message, numbers aside, is the kind.
+    """
+
+    def __init__(self, message: str = "", *, kind: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class TransientEngineError(EngineError):
@@ -70,6 +79,14 @@ class ClipRejected(EngineError):
 
 class EngineUnavailable(EngineError):
     """An engine cannot be used on this machine (missing library, service unreachable)."""
+
+
+class EngineFailing(EngineError):
+    """The engine failed several requests in a row the same way, so the queue was stopped."""
+
+
+class DeadlineReached(EngineError):
+    """The build's synthesis deadline passed (no fallback engine gets more time)."""
 
 
 class AudioError(PodcastError):

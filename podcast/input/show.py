@@ -144,7 +144,8 @@ class Show:
     cover: Path | None = setting.file(DEFAULT_COVER, "Cover art: `default`, a file, or `none`",
                               default_doc="`default`: the packaged cover")
     engine: str = setting.text("espeak", "TTS engine: an installed one (`podcast voices`)")
-    fallback: str | None = setting.text(None, "Engine for the whole episode when `engine` is unavailable")
+    fallback: str | None = setting.text(None, "Engine for the whole episode when `engine` is unavailable "
+                                        "or fails")
     voices: dict[str, VoiceSpec] = setting.custom(_read_voices, dict, "Host voice per engine: a name, or "
                                           "`{name, rate, pitch, volume}`", kind="mapping",
                                           default_doc="the engine's voice for the language")
