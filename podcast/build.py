@@ -17,9 +17,9 @@ from podcast.audio.encode import EncodeStats, encode_normalized
 from podcast.audio.timeline import mix
 from podcast.engines.select import choose_engine
 from podcast.infra import failpoints
-from podcast.infra.atomic import Outputs, source_date_epoch
+from podcast.infra.atomic import Outputs, remove_stale_temps, source_date_epoch
 from podcast.infra.cache import ClipCache, SectionCache
-from podcast.infra.locking import episode_lock, remove_stale_temps
+from podcast.infra.locking import episode_lock
 from podcast.input.project import Project, check_length, load
 from podcast.publish import outputs as published
 from podcast.publish.chapters import Chapter
@@ -104,7 +104,8 @@ def build(issue_file: Path, options: BuildOptions | None = None,
           reporter: Reporter | None = None) -> BuildReport:
     """Build one episode; returns what was written.
 
-    Holding the episode's lock, first removes what a killed build of it left staged.
+    Holding the episode's lock, first removes what killed builds (of any episode) left staged
+    in its output folder.
     """
     options = options or BuildOptions()
     clock = StageClock(reporter or Silent())

@@ -3,20 +3,32 @@
 Writes are also durable: a staged file is flushed to disk before it is moved into place,
 and its folder after the move, so even a power cut leaves either the old file or the new
 one, never an empty or partial one.
+
+Every temporary file is claimed (:mod:`podcast.infra.locking`) by the process that writes
+it until it is moved into place or removed. What a process that died left behind is
+therefore unclaimed, and any build removes such files from the folders it writes to
+(:func:`remove_stale_temps`), whichever episode they were for, while the files of builds
+still running stay.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from podcast.infra import failpoints
+from podcast.infra.locking import claim_fd, remove_unclaimed
 
 TEMP_SUFFIX = ".tmp"
+_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX))
+"""The name :func:`temp_beside` gives: ``.{name}.`` and :func:`tempfile.mkstemp`'s 8 characters."""
+_CLAIMS: dict[Path, int] = {}
+"""This process's temporary files, each with the descriptor that holds its claim."""
 
 
 def source_date_epoch() -> int | None:
@@ -28,20 +40,35 @@ def source_date_epoch() -> int | None:
 
 def temp_beside(path: Path) -> Path:
     """A new empty temporary file in *path*'s folder (created if needed), named after it:
-    ``.{name}.XXXXXXXX.tmp``."""
+    ``.{name}.XXXXXXXX.tmp``, and claimed by this process until it is moved into place or
+    removed (:func:`release`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
-    os.close(fd)
-    return Path(name)
+    for _attempt in range(10):
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+        if claim_fd(fd):
+            _CLAIMS[Path(name)] = fd
+            return Path(name)
+        os.close(fd)  # another build removed it as unclaimed in the instant before the claim
+    raise OSError(errno.EAGAIN, f"temporary files in {path.parent} keep disappearing")
 
 
-def stale_temps(path: Path) -> list[Path]:
-    """Temporary files :func:`temp_beside` made for *path* that are still there (left by a
-    process that was killed, or by one still writing: only call this holding a lock)."""
-    pattern = re.compile(re.escape(f".{path.name}.") + r"\w+" + re.escape(TEMP_SUFFIX))
-    if not path.parent.is_dir():
-        return []
-    return sorted(p for p in path.parent.iterdir() if pattern.fullmatch(p.name))
+def release(tmp: Path) -> None:
+    """Give up this process's claim on temporary file *tmp* (moved into place, or removed)."""
+    fd = _CLAIMS.pop(tmp, None)
+    if fd is not None:
+        os.close(fd)
+
+
+def remove_stale_temps(outputs: Iterable[Path]) -> list[Path]:
+    """Remove the temporary files that processes which are gone (killed, crashed) left in the
+    folders of *outputs*, whatever file or episode they were for; those of living processes
+    stay. Returns what was removed."""
+    removed: list[Path] = []
+    for folder in dict.fromkeys(path.parent for path in outputs):
+        with contextlib.suppress(OSError):  # no such folder yet, or not ours to read
+            removed += [entry for entry in sorted(folder.iterdir())
+                        if _TEMP_NAME.fullmatch(entry.name) and remove_unclaimed(entry, os.unlink)]
+    return removed
 
 
 def _fsync(path: Path, flags: int = os.O_RDONLY) -> None:
@@ -58,6 +85,7 @@ def move_into_place(tmp: Path, path: Path) -> None:
     os.chmod(tmp, 0o644)
     _fsync(tmp)
     os.replace(tmp, path)
+    release(tmp)
     _fsync(path.parent, os.O_RDONLY | os.O_DIRECTORY)
 
 
@@ -71,6 +99,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+        release(tmp)
 
 
 class Outputs:
@@ -116,6 +145,7 @@ class Outputs:
         for tmp in self._staged.values():
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
+            release(tmp)
         self._staged.clear()
 
     def __enter__(self) -> Outputs:
@@ -123,3 +153,4 @@ class Outputs:
 
     def __exit__(self, *exc: object) -> None:
         self.discard()
+
