@@ -17,7 +17,7 @@ from podcast.audio.encode import EncodeStats, encode_normalized
 from podcast.audio.timeline import mix
 from podcast.engines.select import choose_engine
 from podcast.infra import failpoints
-from podcast.infra.atomic import Outputs, remove_stale_temps, source_date_epoch
+from podcast.infra.atomic import Outputs, remove_stale_temps, source_date_epoch, writing_to
 from podcast.infra.cache import ClipCache, SectionCache
 from podcast.infra.locking import episode_lock
 from podcast.input.project import Project, check_length, load
@@ -28,6 +28,8 @@ from podcast.publish.outputs import AUDIO, episode_files, output_dir
 from podcast.report import Reporter, Silent, StageClock, Timings
 from podcast.synthesis import qa
 from podcast.synthesis.run import plan, policy_for, run
+
+OUT_OF_SPACE = "free some space there, or build into another folder (--out)"
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: C
     check_length(project, episode.duration_s)
     record = published.gather(project, episode)
     mp3 = AUDIO.file(out, stem)
-    with Outputs() as outputs:
+    with writing_to("output", out, OUT_OF_SPACE), Outputs() as outputs:
         staged = outputs.stage(mp3)
         encoding = encode_normalized(episode, project.show, staged, SectionCache(cache.root), reporter)
         reporter.stage("publish")

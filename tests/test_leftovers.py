@@ -3,7 +3,7 @@
 SIGTERM (a CI timeout, ``docker stop``, systemd) and SIGHUP end a build like Ctrl-C: one
 line, exit 128 + the signal, workers and temporary files gone. What a build killed outright
 (SIGKILL) leaves, staged outputs and espeak's data overlay, the next build removes, whichever
-episode it builds; what a running build uses stays.
+episode it builds; what a running build uses stays. A full disk names the folder.
 
 Builds run through the CLI in subprocesses with their own temp dir (``TMPDIR``), so that what
 they leave there can be seen; the faulty engine (tests/fault_engine.py) hangs on a marked
@@ -12,18 +12,23 @@ entry, so the signal arrives mid-synthesis at a known moment.
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from typer.testing import CliRunner
 
-from podcast.infra.atomic import TEMP_SUFFIX, release, remove_stale_temps, temp_beside
+from podcast.cli import app
+from podcast.errors import DiskFull
+from podcast.infra.atomic import TEMP_SUFFIX, release, remove_stale_temps, temp_beside, writing_to
 from podcast.infra.failpoints import ENV_VAR as FAILPOINTS
 from tests import fault_engine
 from tests.conftest import ROOT, SMALL_EN, run_cli, write
@@ -162,3 +167,54 @@ def test_a_temporary_file_is_removed_only_once_its_process_lets_go(tmp_path: Pat
     assert remove_stale_temps([target]) == [tmp]
     assert not tmp.exists()
 
+
+# --- a full disk ----------------------------------------------------------------------------------
+
+def test_a_full_disk_is_named_where_the_message_is_made(tmp_path: Path) -> None:
+    full = r"^no space left on the device of the cache folder .*cache: free some space$"
+    with pytest.raises(DiskFull, match=full), writing_to("cache", tmp_path / "cache", "free some space"):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    # wrapped by a library (mutagen raises its own error from the OSError)
+    with pytest.raises(DiskFull, match="output folder"), writing_to("output", tmp_path, "free some space"):
+        try:
+            raise OSError(errno.EDQUOT, os.strerror(errno.EDQUOT))
+        except OSError as exc:
+            raise RuntimeError("could not save the tags") from exc
+    with pytest.raises(PermissionError), writing_to("output", tmp_path, "free some space"):
+        raise PermissionError(errno.EACCES, "not this one")
+
+
+@pytest.fixture()
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MB tmpfs (skips where mounting is not permitted), filled up to its last 64 KB."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    if shutil.which("mount") is None:
+        pytest.skip("no mount command")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
+                          capture_output=True, timeout=10, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+    try:
+        free = shutil.disk_usage(mount).free
+        (mount / "filler").write_bytes(bytes(max(0, free - 64 * 1024)))
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True, timeout=10, check=False)
+
+
+@pytest.mark.parametrize("where", ["cache", "output"])
+def test_a_full_disk_names_the_folder(where: str, tiny_disk: Path, small_issue: Path,
+                                     tmp_path: Path) -> None:
+    full = where == "cache"
+    cache, out = (tiny_disk, tmp_path / "out") if full else (tmp_path / "cache", tiny_disk / "out")
+    result = CliRunner().invoke(app, ["build", str(small_issue), "--out", str(out), "--engine", "espeak",
+                                      "--cache-dir", str(cache), "--quiet"])
+    assert result.exit_code == 1
+    folder = cache if where == "cache" else out
+    remedy = "--cache-dir or $PODCAST_CACHE_DIR" if where == "cache" else "--out"
+    assert "Traceback" not in result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("error")] == [
+        f"error: no space left on the device of the {where} folder {folder}: free some space there, "
+        f"or {'put the cache elsewhere' if where == 'cache' else 'build into another folder'} ({remedy})"]
+    assert not [p for p in tiny_disk.rglob(f"*{TEMP_SUFFIX}")]

@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from podcast.errors import DiskFull, shown
 from podcast.infra import failpoints
 from podcast.infra.locking import claim_fd, remove_unclaimed
 
@@ -154,3 +155,34 @@ class Outputs:
     def __exit__(self, *exc: object) -> None:
         self.discard()
 
+
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+"""A full disk, or a full quota."""
+
+
+def _no_space(exc: BaseException) -> bool:
+    """Whether *exc*, or an error it was raised from (a library's wrapper), is a full disk."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, OSError) and cause.errno in NO_SPACE:
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+@contextlib.contextmanager
+def writing_to(role: str, folder: Path, remedy: str) -> Iterator[None]:
+    """Say which folder is full when the disk fills up inside the block: an error naming the
+    *role* (``cache``, ``output``) and *folder*, and what to do (*remedy*), instead of a bare
+    ``[Errno 28]``."""
+    try:
+        yield
+    except DiskFull:
+        raise
+    except Exception as exc:
+        if not _no_space(exc):
+            raise
+        raise DiskFull(f"no space left on the device of the {role} folder {shown(folder)}: "
+                       f"{remedy}") from exc
