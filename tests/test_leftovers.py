@@ -7,7 +7,8 @@ episode it builds; what a running build uses stays. A full disk names the folder
 
 Builds run through the CLI in subprocesses with their own temp dir (``TMPDIR``), so that what
 they leave there can be seen; the faulty engine (tests/fault_engine.py) hangs on a marked
-entry, so the signal arrives mid-synthesis at a known moment.
+entry, so the signal arrives mid-synthesis at a known moment; mid-encoding, it is sent once
+the staged MP3 appears beside the episode.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from podcast.errors import DiskFull
 from podcast.infra.atomic import TEMP_SUFFIX, release, remove_stale_temps, temp_beside, writing_to
 from podcast.infra.failpoints import ENV_VAR as FAILPOINTS
 from tests import fault_engine
-from tests.conftest import ROOT, SMALL_EN, run_cli, write
+from tests.conftest import ROOT, SAMPLE, SMALL_EN, run_cli, write
 from tests.fault_engine import FAULT_ENV, LOG_ENV, MARKER, logged_calls
 
 T = TypeVar("T")
@@ -133,6 +134,29 @@ def test_a_build_stopped_by_a_signal_says_so_and_leaves_nothing(
     assert _wait_for(lambda: not any(_running(p) for p in helpers), 10), "a worker outlived the build"
     assert sorted(p.name for p in temp.iterdir()) == []  # overlay, fork server's folder, scratch
     assert not out.exists() or not [p for p in out.rglob("*") if p.is_file()]
+
+
+def test_a_build_stopped_while_encoding_removes_its_staged_outputs(tmp_path: Path) -> None:
+    temp, out = tmp_path / "tmp", tmp_path / "out"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    command = [sys.executable, "-m", "podcast", "build", str(SAMPLE), "--out", str(out), "--engine", "espeak",
+               "--quiet"]
+    cli = subprocess.Popen(command, cwd=tmp_path, env=env, text=True, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+    try:  # the MP3 is staged from the first encoded section until the commit, a second or more
+        staged = _wait_for(lambda: [p.name for p in out.glob(f"*{TEMP_SUFFIX}")] if out.is_dir() else [],
+                           120)
+        assert staged and cli.poll() is None
+        cli.send_signal(signal.SIGTERM)
+        _, stderr = cli.communicate(timeout=30)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()
+    assert (cli.returncode, stderr) == (143, "interrupted by SIGTERM\n")
+    assert [p.name for p in out.rglob("*")] == []
+    assert list(temp.iterdir()) == []
 
 
 def test_any_build_removes_what_killed_builds_left_in_its_folder(tmp_path: Path) -> None:
