@@ -19,9 +19,9 @@ from podcast.audio.timeline import mix
 from podcast.engines.select import Choice, choose_engine, fall_back
 from podcast.errors import DeadlineReached, EngineError
 from podcast.infra import failpoints
-from podcast.infra.atomic import Outputs, source_date_epoch
+from podcast.infra.atomic import Outputs, remove_stale_temps, source_date_epoch, writing_to
 from podcast.infra.cache import ClipCache, SectionCache
-from podcast.infra.locking import episode_lock, remove_stale_temps
+from podcast.infra.locking import episode_lock
 from podcast.input.project import Project, check_length, load
 from podcast.publish import outputs as published
 from podcast.publish.chapters import Chapter
@@ -30,6 +30,8 @@ from podcast.publish.outputs import AUDIO, episode_files, output_dir
 from podcast.report import Reporter, Silent, StageClock, Timings
 from podcast.synthesis import qa
 from podcast.synthesis.run import SegmentPlan, Synthesis, plan, policy_for, run
+
+OUT_OF_SPACE = "free some space there, or build into another folder (--out)"
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,8 @@ def build(issue_file: Path, options: BuildOptions | None = None,
           reporter: Reporter | None = None) -> BuildReport:
     """Build one episode; returns what was written.
 
-    Holding the episode's lock, first removes what a killed build of it left staged.
+    Holding the episode's lock, first removes what killed builds (of any episode) left staged
+    in its output folder.
     """
     options = options or BuildOptions()
     source_date_epoch()  # a bad value stops the build here, before any work
@@ -139,7 +142,7 @@ def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: C
     check_length(project, episode.duration_s)
     record = published.gather(project, episode)
     mp3 = AUDIO.file(out, stem)
-    with Outputs() as outputs:
+    with writing_to("output", out, OUT_OF_SPACE), Outputs() as outputs:
         staged = outputs.stage(mp3)
         encoding = encode_normalized(episode, project.show, staged, SectionCache(cache.root), reporter)
         reporter.stage("publish")

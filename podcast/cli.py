@@ -1,13 +1,23 @@
 """The ``podcast`` command line. Each command parses flags, calls one function, and maps
-errors to exit codes: 0 success, 2 invalid input (one line per problem), 1 anything else."""
+errors to exit codes: 0 success, 2 invalid input (one line per problem), 1 anything else.
+
+Stopped by a signal, a command says so in one line and exits with 128 plus its number: 130
+for Ctrl-C (SIGINT), 143 for SIGTERM (a CI timeout, ``docker stop``, systemd), 129 for SIGHUP
+(the terminal closed). SIGTERM and SIGHUP are raised as :class:`Stopped` wherever the
+main thread is, so the command unwinds as from Ctrl-C: engine workers are stopped, staged
+outputs and temporary folders are removed, finished clips stay cached.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import json
+import signal
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
@@ -41,6 +51,37 @@ Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Retries, stage t
 Latest = Annotated[bool, typer.Option("--latest", help="With a show folder: only its newest issue.")]
 OneIssue = Annotated[Path, typer.Argument(
     help="Issue YAML file, or a show folder (its newest issue).", metavar="TARGET", show_default=False)]
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+class Stopped(SystemExit):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C, then exit with 128 + its number.
+
+    A :class:`SystemExit`, so that no ``except Exception`` swallows it, the event loop stops
+    its tasks (as for Ctrl-C) and Click lets it through to :func:`main`.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)
+        self.signum = signum
+
+    def __str__(self) -> str:
+        return f"interrupted by {signal.Signals(self.signum).name}"
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    for other in STOP_SIGNALS:  # the cleanup runs once, undisturbed by a second signal
+        signal.signal(other, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+def _handle_signals() -> None:
+    """Raise :class:`Stopped` on SIGTERM and SIGHUP (unless ignored, as under ``nohup``)."""
+    for signum in STOP_SIGNALS:
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _stop)
 
 
 def _guard(action: Callable[[], T]) -> T:
@@ -137,6 +178,8 @@ def build(
         try:
             reports.append(_build_one(issue, options, as_json, quiet, verbose))
         except typer.Exit as exc:  # the problem is already reported; go on with the next issue
+            if exc.exit_code > 128:  # interrupted: stop
+                raise
             codes.append(exc.exit_code)
     many = target.is_dir()
     if as_json:
@@ -382,7 +425,12 @@ def cache_prune(
 
 def main() -> None:
     """Entry point of the ``podcast`` script."""
-    app(prog_name="podcast")
+    _handle_signals()
+    try:
+        app(prog_name="podcast")
+    except Stopped as exc:
+        _err(str(exc))
+        sys.exit(exc.code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -26,6 +26,10 @@ class PodcastError(Exception):
     """Base class of every error this package raises on purpose (exit code 1)."""
 
 
+class DiskFull(PodcastError):
+    """A write found no space left: the message names the folder (cache or output)."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in an input file, located by line and column (1-based)."""

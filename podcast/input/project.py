@@ -17,7 +17,7 @@ from podcast.engines.base import Engine, Voice
 from podcast.errors import EngineUnavailable, InputError, Problem
 from podcast.input.issue import Issue, read_issue
 from podcast.input.schema import did_you_mean
-from podcast.input.show import Show, find_show, read_show
+from podcast.input.show import DEFAULT_MUSIC, Show, find_show, read_show
 from podcast.input.yamlio import Document, load_document
 from podcast.script.render import Script, render, template_position
 from podcast.speech import languages
@@ -54,6 +54,7 @@ def check(issue_file: Path, engine: str | None = None) -> tuple[Project | None, 
     issue = _read(issue_file, read_issue, problems)
     show_file = find_show(issue_file)
     show = (_read(show_file, read_show, problems) if show_file else None) or Show()
+    problems += _music_problems(show)
     lexicon = default_lexicon()
     if show.lexicon is not None:
         own = _read(show.lexicon, read_lexicon, problems)
@@ -156,6 +157,25 @@ def voice_problems(show: Show, engine: Engine, language: str, project: Project |
             item = project.issue.entries[entry - 1]
             out.append(Problem(project.issue.file, item.line, item.column,
                                f"entries[{entry}].voice.{engine.name}", problem))
+    return out
+
+
+def _music_problems(show: Show) -> list[Problem]:
+    """The show's own music files that do not decode (a text file named ``intro.mp3``), found
+    now rather than by ffmpeg in the middle of a build. (The packaged jingles are tested.)"""
+    out: list[Problem] = []
+    own = {which: path for which in ("intro", "outro")
+           if (path := getattr(show.music, which)) not in (None, DEFAULT_MUSIC[which])}
+    if show.file is None or not own:
+        return out
+    from podcast.audio.ffmpeg import audio_problem  # only then: `validate` starts without numpy
+
+    for which, path in own.items():
+        problem = audio_problem(path)
+        if problem:
+            name = path.relative_to(show.file.parent.resolve()).as_posix()
+            out.append(Problem(show.file, *show.locate(f"music.{which}"), f"music.{which}",
+                               f"{name!r} {problem}"))
     return out
 
 
