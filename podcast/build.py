@@ -8,6 +8,7 @@ folder take turns (:mod:`podcast.infra.locking`).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,12 @@ from typing import Any
 from podcast.audio import ffmpeg
 from podcast.audio.encode import EncodeStats, encode_normalized
 from podcast.audio.timeline import mix
-from podcast.engines.select import choose_engine
+from podcast.engines.select import Choice, choose_engine, fall_back
+from podcast.errors import DeadlineReached, EngineError
 from podcast.infra import failpoints
-from podcast.infra.atomic import Outputs, source_date_epoch
+from podcast.infra.atomic import Outputs, remove_stale_temps, source_date_epoch, writing_to
 from podcast.infra.cache import ClipCache, SectionCache
-from podcast.infra.locking import episode_lock, remove_stale_temps
+from podcast.infra.locking import episode_lock
 from podcast.input.project import Project, check_length, load
 from podcast.publish import outputs as published
 from podcast.publish.chapters import Chapter
@@ -27,7 +29,9 @@ from podcast.publish.fingerprint import first_choice_fingerprint, input_fingerpr
 from podcast.publish.outputs import AUDIO, episode_files, output_dir
 from podcast.report import Reporter, Silent, StageClock, Timings
 from podcast.synthesis import qa
-from podcast.synthesis.run import plan, policy_for, run
+from podcast.synthesis.run import SegmentPlan, Synthesis, plan, policy_for, run
+
+OUT_OF_SPACE = "free some space there, or build into another folder (--out)"
 
 
 @dataclass(frozen=True)
@@ -104,9 +108,11 @@ def build(issue_file: Path, options: BuildOptions | None = None,
           reporter: Reporter | None = None) -> BuildReport:
     """Build one episode; returns what was written.
 
-    Holding the episode's lock, first removes what a killed build of it left staged.
+    Holding the episode's lock, first removes what killed builds (of any episode) left staged
+    in its output folder.
     """
     options = options or BuildOptions()
+    source_date_epoch()  # a bad value stops the build here, before any work
     clock = StageClock(reporter or Silent())
     project, warnings = load(issue_file, options.engine)
     clock.stage("load")
@@ -124,26 +130,19 @@ def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: C
            out: Path) -> tuple[BuildReport, EncodeStats | None]:
     """Build one episode of a loaded project into *out* (holding its lock); with the encoder's
     counters (None when it is up to date)."""
-    engine, voice, fallback_reason = choose_engine(project, options, reporter)
-    plans = plan(project.script, engine, voice, lexicon=project.lexicon)
-    shortest = sum(qa.expected_range(part.request)[0] for p in plans for part in p.parts)
-    check_length(project, shortest, estimate=True)
+    voiced = _synthesize(project, options, reporter, cache, out)
+    if isinstance(voiced, BuildReport):
+        return voiced, None
+    choice, plans, synthesis, fingerprint = voiced
+    engine, fallback_reason = choice.engine, choice.fallback_reason
     stem = project.issue.stem
-    fingerprint = input_fingerprint(project, engine, plans)
-    if options.skip_up_to_date:
-        accepted = {fingerprint, first_choice_fingerprint(project, options.engine, engine)}
-        previous = published.up_to_date(out, stem, accepted)
-        if previous is not None:
-            return BuildReport.from_json(previous.report, skipped=True), None
-    policy = policy_for(project.show.synthesis, engine, options.concurrency)
-    synthesis = run(plans, engine, cache, policy=policy, reporter=reporter)
     reporter.stage("mix")
     episode = mix(plans, synthesis, project.show)
     failpoints.hit("mixed")
     check_length(project, episode.duration_s)
     record = published.gather(project, episode)
     mp3 = AUDIO.file(out, stem)
-    with Outputs() as outputs:
+    with writing_to("output", out, OUT_OF_SPACE), Outputs() as outputs:
         staged = outputs.stage(mp3)
         encoding = encode_normalized(episode, project.show, staged, SectionCache(cache.root), reporter)
         reporter.stage("publish")
@@ -165,3 +164,35 @@ def _build(project: Project, options: BuildOptions, reporter: Reporter, cache: C
         failpoints.hit("staged")
         outputs.commit(mtime=source_date_epoch())
     return report, encoding.stats
+
+
+Voiced = tuple[Choice, list[SegmentPlan], Synthesis, str]
+"""The engine that voiced the episode, its requests, their clips and the input fingerprint."""
+
+
+def _synthesize(project: Project, options: BuildOptions, reporter: Reporter, cache: ClipCache,
+                out: Path) -> Voiced | BuildReport:
+    """Every clip of the episode, from one engine: the show's, or its fallback when the show's
+    is unavailable or fails mid-synthesis (its clips stay cached but are not used); or the
+    report of the outputs already built from these inputs."""
+    choice = choose_engine(project, options, reporter)
+    started = time.monotonic()
+    while True:
+        plans = plan(project.script, choice.engine, choice.voice, lexicon=project.lexicon)
+        shortest = sum(qa.expected_range(part.request)[0] for p in plans for part in p.parts)
+        check_length(project, shortest, estimate=True)
+        fingerprint = input_fingerprint(project, choice.engine, plans)
+        if options.skip_up_to_date:
+            accepted = {fingerprint, first_choice_fingerprint(project, options.engine, choice.engine)}
+            previous = published.up_to_date(out, project.issue.stem, accepted)
+            if previous is not None:
+                return BuildReport.from_json(previous.report, skipped=True)
+        policy = policy_for(project.show.synthesis, choice.engine, options.concurrency,
+                            spent_s=time.monotonic() - started)
+        try:
+            synthesis = run(plans, choice.engine, cache, policy=policy, reporter=reporter)
+            return choice, plans, synthesis, fingerprint
+        except DeadlineReached:
+            raise
+        except EngineError as exc:
+            choice = fall_back(project, options, choice, exc, reporter)

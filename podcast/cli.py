@@ -1,19 +1,29 @@
 """The ``podcast`` command line. Each command parses flags, calls one function, and maps
-errors to exit codes: 0 success, 2 invalid input (one line per problem), 1 anything else."""
+errors to exit codes: 0 success, 2 invalid input (one line per problem), 1 anything else.
+
+Stopped by a signal, a command says so in one line and exits with 128 plus its number: 130
+for Ctrl-C (SIGINT), 143 for SIGTERM (a CI timeout, ``docker stop``, systemd), 129 for SIGHUP
+(the terminal closed). SIGTERM and SIGHUP are raised as :class:`Stopped` wherever the
+main thread is, so the command unwinds as from Ctrl-C: engine workers are stopped, staged
+outputs and temporary folders are removed, finished clips stay cached.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import json
+import signal
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from podcast import __version__
-from podcast.errors import InputError, PodcastError
+from podcast.errors import InputError, PodcastError, UsageError
 from podcast.progress import Lines, reporter_for
 from podcast.progress import err as _err
 
@@ -43,6 +53,37 @@ OneIssue = Annotated[Path, typer.Argument(
     help="Issue YAML file, or a show folder (its newest issue).", metavar="TARGET", show_default=False)]
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+class Stopped(SystemExit):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C, then exit with 128 + its number.
+
+    A :class:`SystemExit`, so that no ``except Exception`` swallows it, the event loop stops
+    its tasks (as for Ctrl-C) and Click lets it through to :func:`main`.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)
+        self.signum = signum
+
+    def __str__(self) -> str:
+        return f"interrupted by {signal.Signals(self.signum).name}"
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    for other in STOP_SIGNALS:  # the cleanup runs once, undisturbed by a second signal
+        signal.signal(other, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+def _handle_signals() -> None:
+    """Raise :class:`Stopped` on SIGTERM and SIGHUP (unless ignored, as under ``nohup``)."""
+    for signum in STOP_SIGNALS:
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _stop)
+
+
 def _guard(action: Callable[[], T]) -> T:
     """Run *action*, turning our errors into messages and exit codes."""
     try:
@@ -50,6 +91,9 @@ def _guard(action: Callable[[], T]) -> T:
     except InputError as exc:
         for problem in exc.problems:
             _err(str(problem))
+        raise typer.Exit(2) from None
+    except UsageError as exc:
+        _err(f"error: {exc}")
         raise typer.Exit(2) from None
     except PodcastError as exc:
         _err(f"error: {exc}")
@@ -134,6 +178,8 @@ def build(
         try:
             reports.append(_build_one(issue, options, as_json, quiet, verbose))
         except typer.Exit as exc:  # the problem is already reported; go on with the next issue
+            if exc.exit_code > 128:  # interrupted: stop
+                raise
             codes.append(exc.exit_code)
     many = target.is_dir()
     if as_json:
@@ -272,11 +318,14 @@ def new(
     A show folder that does not exist yet is created, with a commented show.yaml.
     """
     from podcast.input.scaffold import new_issue
+    from podcast.input.schema import FIRST_DATE, LAST_DATE
 
     try:
         day = dt.date.fromisoformat(date) if date else None
+        if day is not None and not FIRST_DATE <= day <= LAST_DATE:
+            raise ValueError
     except ValueError:
-        _err(f"error: --date must be YYYY-MM-DD, not {date!r}")
+        _err(f"error: --date must be a date YYYY-MM-DD from {FIRST_DATE} to {LAST_DATE}, not {date!r}")
         raise typer.Exit(2) from None
     issue, show = _guard(lambda: new_issue(show_dir, day, language))
     if show is not None:
@@ -313,9 +362,6 @@ def feed(
     """Write feed.xml (RSS 2.0, iTunes and Podcasting 2.0) for every built episode of a show."""
     from podcast.publish.feed import write_feed
 
-    if not base_url.startswith(("http://", "https://")):
-        _err(f"error: --base-url must be an http(s) URL, not {base_url!r}")
-        raise typer.Exit(2)
     path, notes = _guard(lambda: write_feed(show_dir, base_url, out))
     for note in notes:
         _err(note)
@@ -379,7 +425,12 @@ def cache_prune(
 
 def main() -> None:
     """Entry point of the ``podcast`` script."""
-    app(prog_name="podcast")
+    _handle_signals()
+    try:
+        app(prog_name="podcast")
+    except Stopped as exc:
+        _err(str(exc))
+        sys.exit(exc.code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -26,6 +26,10 @@ class PodcastError(Exception):
     """Base class of every error this package raises on purpose (exit code 1)."""
 
 
+class DiskFull(PodcastError):
+    """A write found no space left: the message names the folder (cache or output)."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in an input file, located by line and column (1-based)."""
@@ -51,8 +55,22 @@ class InputError(PodcastError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class UsageError(PodcastError):
+    """A bad value outside the input files: a command-line option or an environment variable
+    (exit code 2, one line naming it)."""
+
+
 class EngineError(PodcastError):
-    """A TTS engine failed to produce audio for a segment."""
+    """A TTS engine failed to produce audio for a segment.
+
+    ``kind`` names the way it failed, in a few words that stay the same from one request to
+    the next (``timeout``, ``HTTP 403``, ``malformed answer``): failures of one kind in a row
+    stop the queue (:mod:`podcast.synthesis.run`). Empty: the message, numbers aside, is the kind.
+    """
+
+    def __init__(self, message: str = "", *, kind: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class TransientEngineError(EngineError):
@@ -65,6 +83,14 @@ class ClipRejected(EngineError):
 
 class EngineUnavailable(EngineError):
     """An engine cannot be used on this machine (missing library, service unreachable)."""
+
+
+class EngineFailing(EngineError):
+    """The engine failed several requests in a row the same way, so the queue was stopped."""
+
+
+class DeadlineReached(EngineError):
+    """The build's synthesis deadline passed (no fallback engine gets more time)."""
 
 
 class AudioError(PodcastError):

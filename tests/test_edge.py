@@ -112,8 +112,8 @@ def test_a_segment_that_keeps_failing_names_itself_and_the_rest_is_cached(
         server: FakeEdgeServer, issue: Path, tmp_path: Path) -> None:
     server.fail_texts.add("towels")
     started = time.monotonic()
-    with pytest.raises(EngineError) as info:
-        build(issue, BuildOptions(out_dir=tmp_path / "out", concurrency=2))
+    with pytest.raises(EngineError) as info:  # edge named for the run: no fallback
+        build(issue, BuildOptions(out_dir=tmp_path / "out", engine="edge", concurrency=2))
     assert time.monotonic() - started < 20
     message = str(info.value)
     assert "segment entry-03" in message and "no audio" in message and "4 attempts" in message

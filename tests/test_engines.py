@@ -261,7 +261,10 @@ def test_an_engine_whose_probe_says_no_falls_back(tmp_path: Path, registered: No
 
 def test_an_engine_that_promises_sentence_timings_must_give_them(tmp_path: Path, registered: None) -> None:
     with pytest.raises(EngineError, match=r"the engine gave 0 sentence timings for \d+ sentences"):
-        build(_folder_show(tmp_path, "unmarked"), BuildOptions(out_dir=tmp_path / "out"))
+        build(_folder_show(tmp_path, "unmarked"), BuildOptions(out_dir=tmp_path / "out", engine="unmarked"))
+    # without --engine, the show's fallback voices the episode instead
+    report = build(_folder_show(tmp_path, "unmarked"), BuildOptions(out_dir=tmp_path / "out"))
+    assert report.engine == "espeak" and "sentence timings" in (report.fallback_reason or "")
 
 
 LONG = """

@@ -24,9 +24,9 @@ import pytest
 
 from podcast.build import BuildOptions, build
 from podcast.engines import registry, workers
-from podcast.engines.base import LocalEngine
+from podcast.engines.base import Clip, LocalEngine, Request
 from podcast.engines.select import choose_engine
-from podcast.errors import EngineError
+from podcast.errors import EngineError, EngineFailing, TransientEngineError
 from podcast.infra.cache import ClipCache
 from podcast.input.project import load
 from podcast.report import Silent
@@ -34,6 +34,7 @@ from podcast.synthesis.run import plan, run
 from tests import fault_engine
 from tests.conftest import ROOT, run_cli, write
 from tests.fault_engine import FAULT_ENV, LOG_ENV, MARKER, FaultyEngine, logged_calls
+from tests.test_engines import Quiet
 
 SHOW = """
 title: Fault Show
@@ -61,7 +62,8 @@ entries:
 T = TypeVar("T")
 
 EXPECTED = {
-    "hang": r"segment entry-02: no answer within [\d.]+ s \(gave up after 1 attempts\); worker stopped",
+    "hang": (r"segment entry-02: no answer from faulty within [\d.]+ s \(gave up after 1 attempts\); "
+             r"worker stopped"),
     "crash": r"segment entry-02: engine crashed \(signal SIGSEGV\) \(gave up after 1 attempts\)",
     "raise": r"segment entry-02: faulty failed: RuntimeError: the synthesizer fell over",
 }
@@ -130,7 +132,7 @@ def test_fault_fails_fast_names_segment_and_rerun_resumes(
 def test_no_worker_is_left_after_a_failure(tmp_path: Path, faulty: None) -> None:
     log = tmp_path / "calls.log"
     registry.register(fault_engine.NAME, functools.partial(FaultyEngine, fault="hang", log=str(log)))
-    with pytest.raises(EngineError, match="segment entry-02: no answer within"):
+    with pytest.raises(EngineError, match="segment entry-02: no answer from faulty within"):
         build(make_issue(tmp_path / "show"), BuildOptions(out_dir=tmp_path / "out"))
     assert multiprocessing.active_children() == []
     pids = {pid for pid, _ in logged_calls(log)}
@@ -189,6 +191,52 @@ def test_workers_give_the_same_clips_as_in_process_synthesis(small_issue: Path) 
         theirs = synthesis.clips[key]
         assert np.array_equal(theirs.samples, mine.samples), key
         assert (theirs.marks, theirs.sample_rate) == (mine.marks, mine.sample_rate)
+
+
+class DownEngine(Quiet):
+    """An engine in this process that fails every request with *error*, counting them."""
+
+    name = "down"
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.calls: list[str] = []
+
+    async def synthesize(self, request: Request) -> Clip:
+        self.calls.append(request.text)
+        raise self.error
+
+
+@pytest.fixture()
+def down() -> Iterator[Callable[[Exception], DownEngine]]:
+    """Register a ``down`` engine failing with a given error (and forget it afterwards)."""
+    def make(error: Exception) -> DownEngine:
+        engine = DownEngine(error)
+        registry.register("down", lambda **_: engine)
+        return engine
+
+    yield make
+    registry.unregister("down")
+
+
+def test_failures_of_one_kind_in_a_row_stop_the_queue(tmp_path: Path,
+                                                      down: Callable[[Exception], DownEngine]) -> None:
+    engine = down(TransientEngineError("the service refused", kind="refused"))
+    issue = make_issue(tmp_path / "show", attempts=4)
+    with pytest.raises(EngineFailing) as info:
+        build(issue, BuildOptions(out_dir=tmp_path / "out", engine="down", concurrency=1))
+    assert str(info.value) == ("down failed 2 requests in a row the same way (segments intro, entry-01): "
+                               "the service refused; the other requests were stopped")
+    assert len(engine.calls) == 2  # not 5 segments x 4 attempts
+
+
+def test_an_engine_raising_its_own_exception_is_named_not_a_traceback(
+        tmp_path: Path, down: Callable[[Exception], DownEngine]) -> None:
+    down(ValueError("bad state"))
+    issue = make_issue(tmp_path / "show", attempts=4)
+    with pytest.raises(EngineError) as info:
+        build(issue, BuildOptions(out_dir=tmp_path / "out", engine="down", concurrency=1))
+    assert "(segments intro, entry-01): down failed: ValueError: bad state;" in str(info.value)
 
 
 def _running(pid: int) -> bool:

@@ -328,7 +328,8 @@ def test_validate_catches_what_would_fail_late(tmp_path: Path) -> None:
                       'can only concatenate str (not "int") to str']
     write(folder / "templates" / "intro.j2", "Welcome.\n")
     third = run_cli("validate", str(issue)).stderr.strip().splitlines()
-    assert third == [f"{folder / 'templates' / 'notes.md.j2'}:1:1: template notes.md.j2: show notes: "
+    assert third == [f"{issue}:5:14: entries[1].summary: nothing to say once pauses and links are taken out",
+                     f"{folder / 'templates' / 'notes.md.j2'}:1:1: template notes.md.j2: show notes: "
                      "'dict object' has no attribute 'titel'"]
 
 

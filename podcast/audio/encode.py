@@ -139,11 +139,15 @@ def encode_normalized(episode: Mix, show: Show, path: Path, cache: SectionCache 
     works: list[tuple[_Work, float, float]] = []
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         futures = {pool.submit(job, i): i for i in todo}
-        for future in as_completed(futures):
-            i = futures[future]
-            results[i], work, started, ended = future.result()
-            works.append((work, started, ended))
-            reporter.advance(f"section {i + 1}")
+        try:
+            for future in as_completed(futures):
+                i = futures[future]
+                results[i], work, started, ended = future.result()
+                works.append((work, started, ended))
+                reporter.advance(f"section {i + 1}")
+        except BaseException:  # a section failed, or the build is stopped: start no other one
+            pool.shutdown(cancel_futures=True)
+            raise
     encoded = [r for r in results if r is not None]
     with path.open("wb") as out:
         out.write(ffmpeg.info_frame(encoded[0].mp3, episode.mp3_frames, sum(len(r.mp3) for r in encoded)))

@@ -142,6 +142,46 @@ def decode(path: Path, rate: int, channels: int) -> Audio:
     return np.frombuffer(out, dtype="<f4").reshape(-1, channels).astype(np.float32)
 
 
+DECODE_CHECK_S = 60.0
+"""How long checking that a music file decodes may take."""
+_FFMPEG_PREFIX = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\] ")
+
+
+def audio_problem(path: Path) -> str | None:
+    """Why *path* is not audio that ffmpeg decodes (a phrase to follow its name), or None when
+    its first audio stream decodes to some sound, as :func:`decode` will in the build."""
+    stat = path.stat()
+    return _audio_problem(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _audio_problem(path: str, mtime_ns: int, size: int) -> str | None:
+    """:func:`audio_problem` of the file *path* as it was at *mtime_ns* with *size* bytes (every
+    issue of a show checks the show's music: it is decoded once)."""
+    if size == 0:
+        return "is an empty file, not audio"
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", path, "-vn", "-map", "0:a:0",
+           "-ac", "1", "-ar", "1000", "-f", "s16le", "-"]  # 2 KB a second: enough to count samples
+    try:
+        done = subprocess.run(cmd, capture_output=True, timeout=DECODE_CHECK_S, check=False)
+    except subprocess.TimeoutExpired:
+        return f"did not decode within {DECODE_CHECK_S:g} s"
+    except OSError as exc:
+        raise AudioError(f"cannot run ffmpeg: {exc}") from exc
+    if done.returncode != 0:
+        said = done.stderr.decode("utf-8", errors="replace").strip()
+        if "matches no streams" in said:  # a picture, a video without sound
+            return "has no audio stream"
+        reason = _FFMPEG_PREFIX.sub("", (said.splitlines() or ["no reason given"])[-1])
+        reason = reason.removeprefix(f"{path}: ")  # ffmpeg 6 and older: "FILE: reason"
+        if reason.startswith("Error opening input"):  # ffmpeg 7: "Error opening input files: reason"
+            reason = reason.partition(": ")[2] or reason
+        return f"is not audio that ffmpeg can decode: {reason}"
+    if not done.stdout:
+        return "holds no audio"
+    return None
+
+
 def decode_bytes(data: bytes, rate: int, channels: int) -> Audio:
     """Decode an in-memory audio file (MP3, WAV, ...) to float32 (frames, channels)."""
     out, _ = ffmpeg(["-i", "-", "-vn", *_raw_args(rate, channels), "-"], data)

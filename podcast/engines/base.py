@@ -272,7 +272,9 @@ class Engine(ABC):
     @abstractmethod
     async def synthesize(self, request: Request) -> Clip:
         """Speak *request*; raise :class:`podcast.errors.EngineError` on failure
-        (:class:`~podcast.errors.TransientEngineError` for what a retry may fix)."""
+        (:class:`~podcast.errors.TransientEngineError` for what a retry may fix), with a ``kind``
+        that names how it failed: failures of one kind in a row stop the build's queue. Any
+        other exception is reported as the engine's failure, naming the segment."""
 
     def probe(self) -> str | None:
         """Why the engine cannot be used right now (a service does not answer), or ``None``

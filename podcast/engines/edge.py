@@ -2,11 +2,14 @@
 
 The service's websocket URL can be replaced (``PODCAST_EDGE_ENDPOINT`` or the show's
 ``edge.endpoint``) for relays and tests; then the engine talks only to that URL, and fetches
-the voice list from the same host. Failures are classified: :class:`TransientEngineError`
-for what a retry may fix (refused or dropped connections, HTTP 403/429/5xx at the handshake,
-no audio, timeouts), :class:`EngineError` for the rest. Retries themselves are the
-synthesis stage's job. edge-tts, aiohttp and numpy are imported when first needed, so that
-checking a show (``podcast validate``) does not load them.
+the voice list from the same host. Every failure is classified, never passed on raw: its
+``kind`` (``timeout``, ``HTTP 403``, ``connection``, ``no audio``, ``malformed answer``,
+``not MP3``, ``cut short``) and :class:`TransientEngineError` for what a retry may fix
+(refused or dropped connections, HTTP 403/429/5xx at the handshake, no or bad audio,
+timeouts, answers outside the protocol), :class:`EngineError` for the rest. Retries, and
+stopping the queue when failures of one kind repeat, are the synthesis stage's job.
+edge-tts, aiohttp and numpy are imported when first needed, so that checking a show
+(``podcast validate``) does not load them.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import asyncio
 import os
 import re
 import socket
+from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -64,7 +68,8 @@ class EdgeEngine(Engine):
         Option("endpoint", str, None, "websocket URL of a relay or fake of the service "
                f"(${ENV_ENDPOINT} wins over it)"),
         Option("connect_timeout_s", float, 10.0, "seconds to wait for the connection", 1, 600),
-        Option("receive_timeout_s", float, 30.0, "seconds to wait for the next piece of audio", 1, 600),
+        Option("receive_timeout_s", float, 30.0, "seconds to wait for the next piece of audio (for the "
+               "first: after the connect timeout)", 1, 600),
         Option("probe_timeout_s", float, 4.0, "seconds the probe before a build waits for the "
                "voice list before falling back", 0.1, 600),
     )
@@ -178,19 +183,20 @@ class EdgeEngine(Engine):
             raw = await edge_tts.list_voices()
         except aiohttp.ClientResponseError as exc:
             raise EngineError(f"the edge voice list answered HTTP {exc.status}") from exc
-        except (aiohttp.ClientError, OSError, ValueError) as exc:
+        except (aiohttp.ClientError, OSError) as exc:
             raise EngineError(f"cannot reach the edge service: {_describe(exc)}") from exc
-        return [VoiceInfo(name=v["ShortName"], language=v["Locale"], gender=v.get("Gender", ""),
-                          description=v.get("FriendlyName", "")) for v in raw]
+        except Exception as exc:  # the library choked on the answer: not JSON, not a list, ...
+            raise EngineError(f"the edge voice list is malformed ({_describe(exc)})") from exc
+        return parse_voices(raw)
 
     async def synthesize(self, request: Request) -> Clip:
-        """Speak *request*; raises TransientEngineError for failures worth retrying."""
-        import aiohttp
+        """Speak *request*; every failure is an :class:`EngineError` whose ``kind`` says how it
+        failed (:class:`TransientEngineError` for what a retry may fix)."""
         import edge_tts
-        import edge_tts.exceptions
         import numpy as np
 
         from podcast.audio.ffmpeg import decode_bytes
+        from podcast.errors import AudioError
 
         self._point_library()
         voice = request.voice
@@ -200,33 +206,146 @@ class EdgeEngine(Engine):
             receive_timeout=self.receive_timeout)
         mp3 = bytearray()
         boundaries: list[tuple[int, int, str]] = []
-        try:
-            async for chunk in communicate.stream():
-                if chunk["type"] == "audio":
-                    mp3 += chunk["data"]
-                elif chunk["type"] == "SentenceBoundary":
-                    boundaries.append((int(chunk["offset"]), int(chunk["duration"]), str(chunk["text"])))
-        except aiohttp.WSServerHandshakeError as exc:
-            kind = TransientEngineError if exc.status in _TRANSIENT_STATUS else EngineError
-            raise kind(f"edge handshake answered HTTP {exc.status}") from exc
-        except edge_tts.exceptions.NoAudioReceived as exc:
-            raise TransientEngineError("edge sent no audio") from exc
-        except (TimeoutError, edge_tts.exceptions.EdgeTTSException, aiohttp.ClientError, OSError) as exc:
-            raise TransientEngineError(f"edge connection failed: {_describe(exc)}") from exc
+
+        def take(chunk: Any) -> None:
+            if chunk["type"] == "audio":
+                mp3.extend(chunk["data"])
+            elif chunk["type"] == "SentenceBoundary":
+                boundaries.append(_boundary(chunk))
+
+        await self._receive(communicate, take)
         if not mp3:
-            raise TransientEngineError("edge sent no audio")
-        samples = (await asyncio.to_thread(decode_bytes, bytes(mp3), SAMPLE_RATE, 1))[:, 0]
+            raise TransientEngineError("edge sent no audio", kind="no audio")
+        if not _looks_like_mp3(mp3):
+            raise TransientEngineError(f"edge sent audio that is not MP3 (it starts with {bytes(mp3[:8])!r})",
+                                       kind="not MP3")
+        try:
+            samples = (await asyncio.to_thread(decode_bytes, bytes(mp3), SAMPLE_RATE, 1))[:, 0]
+        except AudioError as exc:
+            lines = [line for line in str(exc).splitlines() if line.strip()]
+            raise TransientEngineError(f"edge sent audio that does not decode as MP3 ({lines[-1].strip()})",
+                                       kind="not MP3") from exc
         pcm = np.clip(np.round(samples * 32767.0), -32768, 32767).astype(np.int16)
         # A service that closes early (no turn.end) makes edge-tts return partial audio silently:
         # the boundaries must cover the text, and the audio must last as long as they say.
         covered = coverage(request.sentences, boundaries)
         if covered < 0.9:
-            raise TransientEngineError(f"edge audio was cut short: it covers {covered:.0%} of the text")
+            raise TransientEngineError(f"edge audio was cut short: it covers {covered:.0%} of the text",
+                                       kind="cut short")
         spoken_s = max((o + d for o, d, _ in boundaries), default=0) / _TICKS
         if len(pcm) / SAMPLE_RATE < 0.95 * spoken_s - 0.1:
             raise TransientEngineError(f"edge audio was cut short: {len(pcm) / SAMPLE_RATE:.1f} s of "
-                                       f"{spoken_s:.1f} s")
+                                       f"{spoken_s:.1f} s", kind="cut short")
         return Clip(pcm, SAMPLE_RATE, sentence_marks(request.sentences, boundaries, SAMPLE_RATE))
+
+    async def _receive(self, communicate: Any, take: Callable[[Any], None]) -> None:
+        """Run edge-tts's stream, passing each piece to *take*, with the receive timeout held.
+
+        edge-tts gives aiohttp no receive timeout for the websocket (``sock_read`` ends at the
+        handshake), so a service that accepts the connection and then says nothing would hold
+        the request until the build's own timeout. Here the first piece must come within the
+        connect and receive timeouts, each later one within the receive timeout; then the
+        stream is cancelled, and cancelled again if its websocket waits for a closing handshake
+        that the service never answers.
+        """
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        started = False
+
+        async def pump() -> None:
+            nonlocal last, started
+            async for chunk in communicate.stream():
+                take(chunk)
+                last, started = loop.time(), True
+
+        task = asyncio.create_task(pump())
+        task.add_done_callback(_retrieve)
+        try:
+            while not task.done():
+                limit = self.receive_timeout + (0 if started else self.connect_timeout)
+                await asyncio.wait({task}, timeout=max(0.0, last + limit - loop.time()))
+                if not task.done() and loop.time() - last >= limit:
+                    raise TransientEngineError(
+                        f"edge stopped sending for {limit} s (receive_timeout_s)" if started else
+                        f"edge sent nothing for {limit} s (connect_timeout_s + receive_timeout_s)",
+                        kind="timeout")
+        finally:
+            await _stop(task)
+        if task.cancelled():  # not by us: we only cancel it on the way out
+            raise TransientEngineError("edge connection failed: the stream was cancelled", kind="connection")
+        failure = task.exception()
+        if failure is not None:
+            raise _classify(failure) from failure
+
+
+def parse_voices(raw: object) -> list[VoiceInfo]:
+    """The voices of the service's voice-list answer; EngineError when it is not a list of
+    entries with a ``ShortName`` and a ``Locale``."""
+    if not isinstance(raw, list):
+        raise EngineError(f"the edge voice list is malformed (a JSON {type(raw).__name__}, not a list)")
+    found = []
+    for i, entry in enumerate(raw, 1):
+        if not isinstance(entry, dict):
+            raise EngineError(f"the edge voice list is malformed (entry {i} is a {type(entry).__name__})")
+        for key in ("ShortName", "Locale"):
+            if not isinstance(entry.get(key), str) or not entry[key]:
+                raise EngineError(f"the edge voice list is malformed (entry {i} has no {key})")
+        found.append(VoiceInfo(name=entry["ShortName"], language=entry["Locale"],
+                               gender=str(entry.get("Gender", "")),
+                               description=str(entry.get("FriendlyName", ""))))
+    return found
+
+
+def _boundary(chunk: Any) -> tuple[int, int, str]:
+    """A sentence boundary of the stream: offset and duration in ticks, and its text."""
+    offset, duration, text = chunk["offset"], chunk["duration"], chunk["text"]
+    numbers = all(isinstance(n, int) and 0 <= n < 2**53 for n in (offset, duration))
+    if not numbers or not isinstance(text, str):
+        raise ValueError(f"a sentence boundary with offset {offset!r}, duration {duration!r}, text {text!r}")
+    return offset, duration, text
+
+
+def _looks_like_mp3(data: bytearray) -> bool:
+    """Whether *data* starts as an MP3 stream does: an ID3 tag or an MPEG audio frame header."""
+    return data[:3] == b"ID3" or (len(data) >= 4 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0)
+
+
+_CLOSE_GRACE_S = 1.0
+"""How long a cancelled stream may take to close its websocket before it is cancelled again."""
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    """Cancel *task* if it still runs and wait (boundedly) until it has let go of its connection."""
+    for _ in range(2):
+        if task.done():
+            return
+        task.cancel()
+        await asyncio.wait({task}, timeout=_CLOSE_GRACE_S)
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    """Mark a finished stream's failure as seen (it is raised, classified, or moot)."""
+    if not task.cancelled():
+        task.exception()
+
+
+def _classify(exc: BaseException) -> EngineError:
+    """What a failure of edge-tts's stream means: an EngineError with its kind."""
+    import aiohttp
+    import edge_tts.exceptions
+
+    if isinstance(exc, aiohttp.ClientResponseError):  # the handshake (a WSServerHandshakeError)
+        error = TransientEngineError if exc.status in _TRANSIENT_STATUS else EngineError
+        return error(f"edge handshake answered HTTP {exc.status}", kind=f"HTTP {exc.status}")
+    if isinstance(exc, edge_tts.exceptions.NoAudioReceived):
+        return TransientEngineError("edge sent no audio", kind="no audio")
+    if isinstance(exc, TimeoutError):
+        return TransientEngineError(f"edge connection timed out: {_describe(exc)}", kind="timeout")
+    if isinstance(exc, aiohttp.ClientError | OSError | edge_tts.exceptions.WebSocketError):
+        return TransientEngineError(f"edge connection failed: {_describe(exc)}", kind="connection")
+    # UnexpectedResponse, UnknownResponse, or the library choking on a frame (ValueError,
+    # KeyError, TypeError, ...): the service answered something that is not the protocol
+    return TransientEngineError(f"edge sent a malformed answer ({_describe(exc)})", kind="malformed answer")
 
 
 def _describe(exc: BaseException) -> str:

@@ -13,6 +13,10 @@ cold one), voices get a variant that sets flutter to 0 (it lives in a private ov
 wheel's data folder: symlinks plus one file), and each request is spoken twice, keeping the
 second rendering, which no longer depends on the history (espeak is fast; this doubles a
 cost of about one second per minute of speech).
+
+The overlay lives in the temp dir, claimed by the process that made it
+(:mod:`podcast.infra.locking`) and removed when it exits; the overlays of processes that died
+without cleaning up (SIGKILL) are removed by the next process that makes one.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any, ClassVar
 from podcast.engines.base import Capabilities, Clip, LocalEngine, Request, VoiceInfo
 from podcast.engines.workers import cpu_count
 from podcast.errors import EngineError, EngineUnavailable
+from podcast.infra.locking import claim, remove_unclaimed
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _CHARS_UTF8 = 1
@@ -37,7 +42,7 @@ _END_PAUSE = 0x1000
 _POS_CHARACTER = 1
 _PARAM_RATE, _PARAM_VOLUME, _PARAM_PITCH = 1, 2, 3
 
-_DEFAULT_VOICES = {"zh": "cmn", "yue": "yue", "en": "en-us", "ja": "ja", "de": "de", "fr": "fr-fr",
+_DEFAULT_VOICES = {"zh": "cmn", "yue": "yue", "en": "en-us", "ja": "ja", "de": "de", "fr": "fr",
                    "es": "es", "it": "it", "pt": "pt-br", "ru": "ru", "ko": "ko"}
 
 
@@ -78,13 +83,33 @@ _Callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctype
 
 STEADY = "podcast-steady"
 """Name of the variant that turns flutter off (appended to voices that name no variant)."""
+OVERLAY_PREFIX = "podcast-espeak-overlay-"
+"""Overlays that are claimed (``podcast-espeak-XXXXXXXX`` ones, of versions that did not claim
+them, cannot be told from those of a process still running: they are left alone)."""
+_CLAIMS: list[int] = []
+"""Descriptors holding this process's claim on its overlay."""
+
+
+def _new_overlay() -> Path:
+    """A new empty folder for the overlay in the temp dir, claimed by this process, after
+    removing the overlays no living process claims."""
+    temp = Path(tempfile.gettempdir())
+    for old in temp.glob(f"{OVERLAY_PREFIX}*"):
+        remove_unclaimed(old, shutil.rmtree)
+    for _attempt in range(10):
+        root = Path(tempfile.mkdtemp(prefix=OVERLAY_PREFIX))
+        fd = claim(root)
+        if fd is not None:
+            _CLAIMS.append(fd)
+            atexit.register(shutil.rmtree, root, True)
+            return root
+    raise OSError(f"espeak data overlays in {temp} keep disappearing")
 
 
 def _overlay(data: Path) -> Path:
     """A folder whose ``espeak-ng-data`` is *data* plus the steady variant, or *data*'s parent."""
     try:
-        root = Path(tempfile.mkdtemp(prefix="podcast-espeak-"))
-        atexit.register(shutil.rmtree, root, True)
+        root = _new_overlay()
         target = root / "espeak-ng-data"
         target.mkdir()
         for item in data.iterdir():

@@ -1,4 +1,5 @@
-"""Which engine voices an episode: the show's, or its fallback when that one is unavailable.
+"""Which engine voices an episode: the show's, or its fallback when that one is unavailable
+or fails to synthesize it.
 
 Every engine answers :meth:`~podcast.engines.base.Engine.probe` (the default says
 "available"), so a plugin engine needs no probe of its own for a show to name it with a
@@ -11,7 +12,7 @@ from typing import NamedTuple, Protocol
 
 from podcast.engines import registry
 from podcast.engines.base import Engine, Voice
-from podcast.errors import EngineUnavailable, InputError
+from podcast.errors import EngineError, EngineUnavailable, InputError
 from podcast.input.project import Project, voice_problems
 from podcast.input.show import Show
 from podcast.report import Reporter
@@ -58,20 +59,46 @@ def choose_engine(project: Project, wanted: Wanted, reporter: Reporter) -> Choic
     reason is reported as a warning. An engine named for the run never falls back.
     """
     show = project.show
-    requested = wanted.engine
-    name = requested or show.engine
+    name = wanted.engine or show.engine
     reason = unavailable(name, show)
-    fallback_reason = None
     if reason:
-        if requested or not show.fallback:
+        if not may_fall_back(project, wanted, name):
             raise EngineUnavailable(reason)
-        fallback_reason = reason
-        reporter.warn(f"engine {name!r} unavailable ({reason}); "
-                      f"building the whole episode with fallback engine {show.fallback!r}")
-        name = show.fallback
-        second = unavailable(name, show)
-        if second:
-            raise EngineUnavailable(f"fallback engine {name!r} is unavailable too: {second}")
+        return _fall_back(project, name, f"unavailable ({reason})", reason, reporter)
+    return _chosen(project, name, None)
+
+
+def may_fall_back(project: Project, wanted: Wanted, failed: str) -> bool:
+    """Whether this run may use the show's fallback engine instead of engine *failed*: the show
+    names one (another engine) and no engine was named for the run."""
+    fallback = project.show.fallback
+    return not wanted.engine and fallback is not None and fallback != failed
+
+
+def fall_back(project: Project, wanted: Wanted, failed: Choice, error: EngineError,
+              reporter: Reporter) -> Choice:
+    """The show's fallback engine, for the whole episode, after *failed*'s engine failed to
+    synthesize it with *error* (the warning and the report say why); raises *error* when this
+    run may not fall back."""
+    name = failed.engine.name
+    if not may_fall_back(project, wanted, name):
+        raise error
+    return _fall_back(project, name, f"failed ({error})", str(error), reporter)
+
+
+def _fall_back(project: Project, failed: str, how: str, reason: str, reporter: Reporter) -> Choice:
+    name = project.show.fallback
+    assert name is not None
+    reporter.warn(f"engine {failed!r} {how}; building the whole episode with fallback engine {name!r}")
+    second = unavailable(name, project.show)
+    if second:
+        raise EngineUnavailable(f"fallback engine {name!r} is unavailable too: {second}")
+    return _chosen(project, name, reason)
+
+
+def _chosen(project: Project, name: str, fallback_reason: str | None) -> Choice:
+    """Engine *name* with its voice for the episode, every voice checked."""
+    show = project.show
     engine = engine_for(show, name)
     # checked again here: a service that answered the probe has told us its own voice list
     problems = voice_problems(show, engine, project.script.language, project)

@@ -28,13 +28,14 @@ import platformdirs
 from podcast.audio.ffmpeg import BlockLoudness, write_wav
 from podcast.engines.base import Clip, Request
 from podcast.infra import failpoints
-from podcast.infra.atomic import atomic_path
+from podcast.infra.atomic import atomic_path, writing_to
 
 T = TypeVar("T")
 FORMAT_VERSION = 1
 ENV_VAR = "PODCAST_CACHE_DIR"
 STALE_TEMP_S = 3600.0
 """A temporary file in the cache this old belongs to no running build."""
+OUT_OF_SPACE = f"free some space there, or put the cache elsewhere (--cache-dir or ${ENV_VAR})"
 
 
 def default_dir() -> Path:
@@ -103,12 +104,13 @@ class _Store:
         """Store an entry atomically: the data file (``write(path)``) first, then the JSON with
         *meta* and the data's checksum, which makes it valid."""
         data_path, meta_path = self._paths(key)
-        with atomic_path(data_path) as tmp:
-            write(tmp)
-            checksum = hashlib.sha256(tmp.read_bytes()).hexdigest()
-        with atomic_path(meta_path) as tmp:
-            tmp.write_text(json.dumps({**meta, "sha256": checksum}, ensure_ascii=False, sort_keys=True),
-                           encoding="utf-8")
+        with writing_to("cache", self.root, OUT_OF_SPACE):
+            with atomic_path(data_path) as tmp:
+                write(tmp)
+                checksum = hashlib.sha256(tmp.read_bytes()).hexdigest()
+            with atomic_path(meta_path) as tmp:
+                tmp.write_text(json.dumps({**meta, "sha256": checksum}, ensure_ascii=False,
+                                          sort_keys=True), encoding="utf-8")
 
     def discard(self, key: str) -> None:
         """Remove an entry if present."""

@@ -17,7 +17,7 @@ from podcast.engines.base import Engine, Voice
 from podcast.errors import EngineUnavailable, InputError, Problem
 from podcast.input.issue import Issue, read_issue
 from podcast.input.schema import did_you_mean
-from podcast.input.show import Show, find_show, read_show
+from podcast.input.show import DEFAULT_MUSIC, Show, find_show, read_show
 from podcast.input.yamlio import Document, load_document
 from podcast.script.render import Script, render, template_position
 from podcast.speech import languages
@@ -54,6 +54,7 @@ def check(issue_file: Path, engine: str | None = None) -> tuple[Project | None, 
     issue = _read(issue_file, read_issue, problems)
     show_file = find_show(issue_file)
     show = (_read(show_file, read_show, problems) if show_file else None) or Show()
+    problems += _music_problems(show)
     lexicon = default_lexicon()
     if show.lexicon is not None:
         own = _read(show.lexicon, read_lexicon, problems)
@@ -159,6 +160,25 @@ def voice_problems(show: Show, engine: Engine, language: str, project: Project |
     return out
 
 
+def _music_problems(show: Show) -> list[Problem]:
+    """The show's own music files that do not decode (a text file named ``intro.mp3``), found
+    now rather than by ffmpeg in the middle of a build. (The packaged jingles are tested.)"""
+    out: list[Problem] = []
+    own = {which: path for which in ("intro", "outro")
+           if (path := getattr(show.music, which)) not in (None, DEFAULT_MUSIC[which])}
+    if show.file is None or not own:
+        return out
+    from podcast.audio.ffmpeg import audio_problem  # only then: `validate` starts without numpy
+
+    for which, path in own.items():
+        problem = audio_problem(path)
+        if problem:
+            name = path.relative_to(show.file.parent.resolve()).as_posix()
+            out.append(Problem(show.file, *show.locate(f"music.{which}"), f"music.{which}",
+                               f"{name!r} {problem}"))
+    return out
+
+
 def _notes_problems(project: Project) -> list[Problem]:
     """Render the show-notes templates once with stand-in times, so that a mistake in them is
     found now rather than after all the audio is made."""
@@ -177,17 +197,25 @@ def _notes_problems(project: Project) -> list[Problem]:
 
 
 def _silent_segments(project: Project) -> list[Problem]:
-    """Segments that leave nothing to say once pauses and links are taken out."""
+    """Entries whose summary, and segments whose text, leave nothing to say once pauses, links
+    and invisible characters are taken out (an entry would be spoken as just its lead-in)."""
     out: list[Problem] = []
-    issue = project.issue
+    issue, language = project.issue, project.script.language
+    message = "nothing to say once pauses and links are taken out"
+    silent: set[int] = set()
+    for i, entry in enumerate(issue.entries, start=1):
+        if not chunks(entry.summary, language, project.lexicon):
+            field = f"entries[{i}].summary"
+            out.append(Problem(issue.file, *issue.positions.get(field, (entry.line, entry.column)),
+                               field, message))
+            silent.add(i)
     for seg in project.script.segments:
-        if chunks(seg.text, project.script.language, project.lexicon):
+        if seg.entry in silent or chunks(seg.text, language, project.lexicon):
             continue
-        message = "nothing to say once pauses and links are taken out"
         if seg.entry is not None:
             entry = issue.entries[seg.entry - 1]
-            field = f"entries[{seg.entry}].summary"
-            out.append(Problem(issue.file, entry.line, entry.column, field, message))
+            out.append(Problem(issue.file, entry.line, entry.column, f"entries[{seg.entry}].summary",
+                               message))
         else:
             out.append(Problem(issue.file, 1, 1, seg.kind, message))
     return out

@@ -17,8 +17,9 @@ from pathlib import Path
 import jinja2
 
 from podcast.engines import registry
-from podcast.errors import InputError, PodcastError, Problem
+from podcast.errors import InputError, PodcastError, Problem, UsageError
 from podcast.input.catalog import issue_date, issue_files, latest
+from podcast.input.schema import FIRST_DATE, LAST_DATE
 from podcast.input.show import PACKAGE_DIR, SHOW_FILE, Show, load_show
 from podcast.speech.languages import language_for
 
@@ -35,6 +36,9 @@ def next_issue(show_dir: Path, date: dt.date | None = None) -> tuple[Path, dt.da
     newest = latest(show_dir)
     if date is None:
         last = issue_date(newest) if newest else None
+        if last and not FIRST_DATE <= last <= LAST_DATE - dt.timedelta(days=7):
+            raise UsageError(f"the newest issue, {newest}, is dated {last}: give the new one's date "
+                             f"with --date (from {FIRST_DATE} to {LAST_DATE})")
         date = last + dt.timedelta(days=7) if last else dt.date.today()
     for existing in issue_files(show_dir):
         if issue_date(existing) == date:

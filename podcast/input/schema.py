@@ -23,6 +23,11 @@ _NOT_IN_URL = frozenset('<>"\\^`{|}')
 _LANG_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 
 
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2999, 12, 31)
+"""Issue dates outside these are typing mistakes (and a week after 9999-12-31 has no date)."""
+
+
 class Reader:
     """Reads typed values out of a :class:`Document`, recording problems in it."""
 
@@ -132,19 +137,25 @@ class Reader:
             if required:
                 self._missing(path)
             return None
+        day: dt.date | None = None
         if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
+            day = value.date()
+        elif isinstance(value, dt.date):
+            day = value
+        elif isinstance(value, str):
             try:
                 if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-                    return dt.date.fromisoformat(value.strip())
+                    day = dt.date.fromisoformat(value.strip())
             except ValueError as exc:
                 self.doc.add(path, f"is not a real date: {exc}")
                 return None
-        self.doc.add(path, f"must be a date written YYYY-MM-DD, got {value!r}")
-        return None
+        if day is None:
+            self.doc.add(path, f"must be a date written YYYY-MM-DD, got {value!r}")
+            return None
+        if not FIRST_DATE <= day <= LAST_DATE:
+            self.doc.add(path, f"must be a date from {FIRST_DATE} to {LAST_DATE}, got {day}")
+            return None
+        return day
 
     def url(self, path: PathKey) -> str | None:
         """An absolute http(s) URL."""

@@ -61,6 +61,8 @@ class Setting:
     """How the reference shows the default, when it is not a plain value."""
     section: type[Any] | None = None
     """The settings record of a section (``music:``), whose fields are settings too."""
+    check: Callable[[Path], str | None] | None = None
+    """For a file: what is wrong with its content (a phrase to follow its name), or None."""
 
 
 def declared(cls: type[Any]) -> Iterator[tuple[dataclasses.Field[Any], Setting]]:
@@ -148,9 +150,12 @@ def language(doc: str, *, default_doc: str) -> str | None:
     return value
 
 
-def file(default: Path | None, doc: str, *, default_doc: str, read: Read | None = None) -> Path | None:
-    """A file inside the show folder; ``default`` or ``none`` may be written too."""
-    value: Path | None = _declare(default, Setting(doc, "file", read or read_file, default_doc=default_doc))
+def file(default: Path | None, doc: str, *, default_doc: str, read: Read | None = None,
+         check: Callable[[Path], str | None] | None = None) -> Path | None:
+    """A file inside the show folder; ``default`` or ``none`` may be written too. *check* says
+    what is wrong with a file's content (see :attr:`Setting.check`)."""
+    spec = Setting(doc, "file", read or read_file, default_doc=default_doc, check=check)
+    value: Path | None = _declare(default, spec)
     return value
 
 
@@ -221,6 +226,13 @@ def read_file(r: Reader, path: PathKey, spec: Setting, default: Any, ctx: Contex
         return fallback
     if not found.is_file():
         r.doc.add(path, f"file not found: {r.raw(path)!r} (paths are relative to the show folder)")
+        return fallback
+    try:
+        problem = spec.check(found) if spec.check else None
+    except OSError as exc:
+        problem = f"cannot be read: {exc.strerror or exc}"
+    if problem:
+        r.doc.add(path, f"{r.raw(path)!r} {problem}")
         return fallback
     return found
 

@@ -13,6 +13,7 @@ from typing import Any
 from podcast.engines.base import Engine, Voice
 from podcast.errors import InputError, Problem
 from podcast.input import settings as setting
+from podcast.input.assets import cover_problem
 from podcast.input.schema import Reader
 from podcast.input.yamlio import Document, PathKey, field_name, load_document
 
@@ -141,10 +142,12 @@ class Show:
     email: str | None = setting.text(None, "The owner's email, for the feed")
     category: str = setting.text("Technology", "Apple Podcasts category, for the feed")
     explicit: bool = setting.flag(False, "Whether the feed marks the show explicit")
-    cover: Path | None = setting.file(DEFAULT_COVER, "Cover art: `default`, a file, or `none`",
-                              default_doc="`default`: the packaged cover")
+    cover: Path | None = setting.file(DEFAULT_COVER, "Cover art: `default`, a PNG or JPEG file (square, "
+                              "1400 to 3000 pixels, at most 2 MB), or `none`",
+                              default_doc="`default`: the packaged cover", check=cover_problem)
     engine: str = setting.text("espeak", "TTS engine: an installed one (`podcast voices`)")
-    fallback: str | None = setting.text(None, "Engine for the whole episode when `engine` is unavailable")
+    fallback: str | None = setting.text(None, "Engine for the whole episode when `engine` is unavailable "
+                                        "or fails")
     voices: dict[str, VoiceSpec] = setting.custom(_read_voices, dict, "Host voice per engine: a name, or "
                                           "`{name, rate, pitch, volume}`", kind="mapping",
                                           default_doc="the engine's voice for the language")

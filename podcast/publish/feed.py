@@ -17,13 +17,13 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
-from podcast.errors import InputError, Problem
+from podcast.errors import InputError, Problem, UsageError
 from podcast.infra.atomic import Outputs, source_date_epoch
 from podcast.input.catalog import issue_files
 from podcast.input.project import Project, check
@@ -134,8 +134,23 @@ def _when(date: dt.date) -> dt.datetime:
     return dt.datetime.combine(date, dt.time(0, 0), tzinfo=dt.UTC)
 
 
+def base_for(base_url: str) -> str:
+    """*base_url* as the prefix of every published file's URL (ending in ``/``), or UsageError
+    unless it is an absolute http(s) URL with a host and no query or fragment (the file names
+    are appended to it)."""
+    parts = urlsplit(base_url.strip())
+    problem = ("must be an http:// or https:// URL" if parts.scheme not in ("http", "https")
+               else "has no host" if not parts.hostname
+               else "must not have a query or a fragment: file names are appended to it"
+               if parts.query or parts.fragment or base_url.rstrip().endswith(("?", "#")) else None)
+    if problem:
+        raise UsageError(f"--base-url {problem}, not {base_url!r}")
+    return base_url.strip().rstrip("/") + "/"
+
+
 def write_feed(show_dir: Path, base_url: str, out: Path | None = None) -> tuple[Path, list[str]]:
     """Write ``feed.xml`` (and the cover it points to) for *show_dir*; returns its path and notes."""
+    base = base_for(base_url)
     show, items, notes = episodes(show_dir, out)
     if show is None or not items:
         raise InputError([Problem(show_dir, 1, 1, "(feed)", "no built episodes to put in a feed; "
@@ -144,8 +159,6 @@ def write_feed(show_dir: Path, base_url: str, out: Path | None = None) -> tuple[
     problems = feed_problems(show, show_dir)
     if problems:
         raise InputError(problems)
-    base = base_url.rstrip("/") + "/"
-
     def url(name: str) -> str:
         return base + quote(name)
 

@@ -45,11 +45,11 @@ _CLAUSE_END = set("，。、；：！？,.;:!?—")
 
 def _allowed(text: str, i: int) -> bool:
     """May a line break go before ``text[i]``? Not inside a Latin word or number, and never
-    before closing punctuation."""
+    before closing punctuation or a combining mark (a Thai tone mark, a Devanagari vowel sign)."""
     if i <= 0 or i >= len(text):
         return False
     left, right = text[i - 1], text[i]
-    if right in _CLOSING:
+    if right in _CLOSING or unicodedata.category(right)[0] == "M":
         return False
     return not (left.isascii() and left.isalnum() and right.isascii() and right.isalnum())
 

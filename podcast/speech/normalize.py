@@ -38,9 +38,10 @@ from podcast.speech.languages import Language, Pass, language_for
 from podcast.speech.lexicon import Lexicon, default_lexicon
 from podcast.speech.numerals import en_version, en_year
 from podcast.speech.symbols import CJK
+from podcast.speech.units import speakable
 
 PAUSE_RE = re.compile(r"\[\s*pause\s+(\d+(?:\.\d+)?)\s*(ms|s)?\s*\]", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?])(?![。！？；!?”’」』）)])|(?<=[.])(?=\s+\S)")
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?।॥؟۔።။])(?![。！？；!?।॥؟۔።။”’」』）)])|(?<=[.])(?=\s+\S)")
 _SPACES = re.compile(r"\s+")
 MAX_PAUSE_MS = 60_000
 
@@ -65,7 +66,8 @@ def pause_ms(match: re.Match[str]) -> int:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of *text*, split after Chinese and Western sentence punctuation."""
+    """Sentences of *text*, split after sentence punctuation: Chinese and Western, the danda
+    (Devanagari), the Arabic question mark and full stop, the Ethiopic and Burmese full stops."""
     flat = _SPACES.sub(" ", text).strip()
     if not flat:
         return []
@@ -224,7 +226,11 @@ def spell_acronyms(text: str, *, letters: Letters | None = None) -> str:
     return _COMPOUND.sub(compound, text)
 
 
+_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Soft hyphens, zero-width spaces, word joiners, byte-order marks and direction controls: nothing
+to say and nothing an engine needs (zero-width joiners, which shape some scripts, are kept)."""
 _TIDY = [
+    (_INVISIBLE, ""),
     (re.compile(r"[（(【\[]\s*[）)】\]]"), ""),
     (re.compile(rf"(?<=[A-Za-z])\s*-\s*(?=[{CJK}])|(?<=[{CJK}])\s*-\s*(?=[A-Za-z])"), " "),
     (re.compile(r"\s*[:：]\s*(?=[。！？.!?]|$)"), ""),
@@ -237,8 +243,9 @@ _TIDY = [
 
 
 def tidy(text: str) -> str:
-    """Spaces and punctuation left over by the other passes; "" when nothing is left to say."""
+    """Spaces and punctuation left over by the other passes; "" when nothing is left to say (no
+    letter of any script, no digit: :func:`podcast.speech.units.speakable`)."""
     for pattern, repl in _TIDY:
         text = pattern.sub(repl, text)
     text = text.strip()
-    return text if re.search(rf"[A-Za-z0-9{CJK}]", text) else ""
+    return text if speakable(text) else ""

@@ -1,23 +1,19 @@
 """Quality checks on a synthesized clip before it is accepted into the cache.
 
 A clip is rejected when it is empty, silent, or implausibly short or long for its text: the
-expected duration comes from a count of spoken units (a CJK character is one syllable, a
-Latin word about one and a half, a digit one), scaled by the voice's rate. This catches a
+expected duration comes from a count of spoken units in any script (a Han character or a
+Hangul syllable is one, a Latin word about one and a half; see :mod:`podcast.speech.units`,
+calibrated per script on espeak's speech), scaled by the voice's rate. This catches a
 service that silently truncates audio.
 """
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from podcast.engines.base import Clip, Request
-from podcast.speech.symbols import CJK
+from podcast.speech.units import native_scripts, spoken_units
 
-_CJK = re.compile(f"[{CJK}]")
-_WORD = re.compile(r"[A-Za-z]+")
-_DIGIT = re.compile(r"\d")
 MAX_UNITS_PER_S = 9.0
 """Faster than this (at normal rate) means audio is missing."""
 MIN_UNITS_PER_S = 1.2
@@ -25,19 +21,15 @@ MIN_UNITS_PER_S = 1.2
 SILENT_PEAK = 0.01
 
 
-def spoken_units(text: str) -> float:
-    """A rough syllable count of *text* in any mix of Chinese and Latin script."""
-    words = _WORD.findall(text)
-    return (len(_CJK.findall(text)) + sum(max(1.0, len(w) / 3.0) for w in words)
-            + len(_DIGIT.findall(text)))
-
-
 def expected_range(request: Request) -> tuple[float, float]:
-    """Shortest and longest plausible duration (seconds) for *request*."""
+    """Shortest and longest plausible duration (seconds) for *request*: the shortest reads every
+    script as words, the longest spells the letters of scripts its language does not read."""
     units = sum(spoken_units(s) for s in request.sentences)
+    native = native_scripts(request.language)
+    spelled = sum(spoken_units(s, native) for s in request.sentences)  # foreign letters spelled out
     speed = max(0.3, 1 + request.voice.rate_pct / 100)
     low = units / (MAX_UNITS_PER_S * speed)
-    high = units / (MIN_UNITS_PER_S * speed) + 3.0
+    high = spelled / (MIN_UNITS_PER_S * speed) + 3.0
     return low, high
 
 

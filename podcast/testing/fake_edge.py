@@ -13,17 +13,19 @@ import argparse
 import asyncio
 import contextlib
 import json
+import random
 import socket
 import struct
 import threading
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from podcast.errors import EngineError
+from podcast.testing.edge_fuzz import random_answer, random_voice_list
 from podcast.testing.edge_speech import (
     BYTES_PER_SECOND,
     CHUNK_BYTES,
@@ -40,30 +42,40 @@ from podcast.testing.edge_speech import (
     text_message,
 )
 
-if TYPE_CHECKING:
-    pass
-
 TRUSTED_CLIENT_TOKEN = "6A5AA1D4EAFF4E9FB37E23D68491D6F4"
 WS_PATH = "/consumer/speech/synthesize/readaloud/edge/v1"
 VOICES_PATH = "/consumer/speech/synthesize/readaloud/voices/list"
 HTTP_FAULTS = {"refuse": 503, "http403": 403, "http429": 429, "http500": 500}
 """Faults that reject the websocket handshake, with the HTTP status they answer."""
-FAULTS = frozenset({*HTTP_FAULTS, "drop", "drop_mid", "no_audio", "slow", "truncate", "silent"})
-"""Every fault name :attr:`FakeEdgeServer.faults` accepts."""
+FAULTS = frozenset({*HTTP_FAULTS, "drop", "drop_mid", "no_audio", "slow", "truncate", "silent",
+                    "hang", "bad_frame", "not_mp3", "random", "object", "no_shortname", "ok"})
+"""Every fault name :attr:`FakeEdgeServer.faults` and :attr:`FakeEdgeServer.voice_faults` accept.
+
+``ok`` is normal behaviour (to put faults after some good answers). Synthesis: the HTTP ones
+reject the handshake; ``drop`` closes after the request, ``drop_mid``
+resets the connection halfway through the audio, ``no_audio`` ends the turn without audio,
+``slow`` waits ``slow_s`` first, ``truncate`` sends a fifth of the audio, ``silent`` silence;
+``hang`` accepts the websocket and never answers; ``bad_frame`` sends a binary frame whose
+headers have no colon; ``not_mp3`` sends audio frames that hold no MP3; ``random`` answers
+normally one time in four, else with random frames (:mod:`podcast.testing.edge_fuzz`, from
+the server's seeded ``rng``). Voice list: the HTTP ones, ``hang``, ``object`` (a JSON object),
+``no_shortname`` (entries without ``ShortName``) and ``random``.
+"""
 
 class FakeEdgeServer:
     """The fake service on 127.0.0.1: websocket synthesis and the JSON voice list on one port.
 
     Each websocket connection pops the next entry of :attr:`faults` (see :data:`FAULTS`); an
     empty queue means normal behaviour. :attr:`voice_faults` does the same for voice-list
-    requests (HTTP faults only). Requests whose text contains one of :attr:`fail_texts`, or
+    requests. Requests whose text contains one of :attr:`fail_texts`, or
     that name a voice missing from :attr:`voices`, are read and then closed without audio.
     """
 
     def __init__(self, *, latency_s: float = 0.0, faults: list[str] | None = None, slow_s: float = 30.0,
-                 fail_texts: set[str] | None = None, port: int = 0) -> None:
+                 fail_texts: set[str] | None = None, port: int = 0, seed: int = 0) -> None:
         """Configure the server; nothing listens until :meth:`start`."""
         self.latency_s, self.slow_s = latency_s, slow_s
+        self.rng = random.Random(seed)  # for the ``random`` fault
         self.faults: list[str] = list(faults or [])
         self.fail_texts: set[str] = set(fail_texts or ())
         self.voice_faults: list[str] = []
@@ -164,6 +176,16 @@ class FakeEdgeServer:
         fault = self._next_fault(self.voice_faults)
         if fault in HTTP_FAULTS:
             return web.Response(status=HTTP_FAULTS[fault], text=f"fake edge: {fault}")
+        if fault == "hang":
+            await asyncio.sleep(self.slow_s)
+        if fault == "object":
+            return web.json_response({v["ShortName"]: v for v in self.voices})
+        if fault == "no_shortname":
+            return web.json_response([{k: v for k, v in voice.items() if k != "ShortName"}
+                                      for voice in self.voices])
+        if fault == "random":
+            return web.Response(text=random_voice_list(self.rng, self.voices),
+                                content_type="application/json")
         return web.json_response(self.voices)
 
     async def _handle_ws(self, request: web.Request) -> web.StreamResponse:
@@ -189,9 +211,13 @@ class FakeEdgeServer:
                         config = json.loads(body)
                 elif headers.get("Path") == "ssml":
                     request_id = headers.get("X-RequestId") or uuid.uuid4().hex
-                    if not await self._turn(ws, request, request_id, body, config, fault):
+                    try:
+                        if not await self._turn(ws, request, request_id, body, config, fault):
+                            break
+                    except ConnectionError:  # the client went away while it was answered
                         break
-                    fault = None  # a connection's fault applies to its first turn only
+                    if fault != "hang":
+                        fault = None  # a connection's fault applies to its first turn only
         finally:
             if task is not None:
                 self._tasks.discard(task)
@@ -212,6 +238,18 @@ class FakeEdgeServer:
         if fault == "drop" or not known or any(s in text for s in self.fail_texts):
             await ws.close()
             return False
+        if fault == "hang":
+            return True  # read on (closing frames are answered), never speak
+        if fault == "random" and self.rng.random() < 0.75:
+            for message in random_answer(self.rng, request_id):
+                if message is None:
+                    await ws.close()
+                    return False
+                await (ws.send_str(message) if isinstance(message, str) else ws.send_bytes(message))
+            return True
+        if fault == "bad_frame":
+            await ws.send_bytes(b"\x00\x0cno colon here" + b"\xff\xf3" * 10)
+            return True
         await asyncio.sleep(self.latency_s + (self.slow_s if fault == "slow" else 0.0))
         tag = uuid.uuid4().hex
         await ws.send_str(text_message(request_id, "turn.start", {"context": {"serviceTag": tag}}))
@@ -223,7 +261,7 @@ class FakeEdgeServer:
             stream_id = uuid.uuid4().hex.upper()
             await ws.send_str(text_message(request_id, "response", {
                 "context": {"serviceTag": tag}, "audio": {"type": "inline", "streamId": stream_id}}))
-            mp3 = speech.mp3
+            mp3 = b"<html>not audio</html>" * 20 if fault == "not_mp3" else speech.mp3
             keep = {"truncate": 5, "drop_mid": 2}.get(fault or "")  # keep 1/5 or 1/2 of the frames
             if keep:
                 mp3 = mp3[: max(1, len(mp3) // keep // FRAME_BYTES) * FRAME_BYTES]
