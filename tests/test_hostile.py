@@ -145,3 +145,23 @@ def test_a_set_that_is_not_committed_leaves_no_folder_it_made(tmp_path: Path) ->
         outputs.write_text(kept / ".podcast" / "x.json", "{}\n")
         raise RuntimeError("encoding failed")
     assert sorted(kept.iterdir()) == []
+
+
+@pytest.mark.parametrize(("name", "value", "says"), [
+    ("PODCAST_FFMPEG", "/no/such/ffmpeg",
+     "PODCAST_FFMPEG must be the path of an ffmpeg program, not '/no/such/ffmpeg' "
+     "(unset it to use the one that comes with imageio-ffmpeg)"),
+    ("PODCAST_CACHE_DIR", "FILE",
+     "PODCAST_CACHE_DIR must be a folder (it is made if missing), not the file 'FILE'"),
+])
+def test_a_bad_environment_value_is_one_line_naming_it(tmp_path: Path, name: str, value: str,
+                                                        says: str) -> None:
+    issue = write(tmp_path / "show" / "2024-03-04.yaml", SMALL_EN)
+    if value == "FILE":
+        value = str(write(tmp_path / "a-file", "not a folder\n"))
+        says = says.replace("FILE", value)
+    result = run_cli("build", str(issue), "--out", str(tmp_path / "out"), "--engine", "espeak",
+                     env={name: value})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == f"error: {says}"
+    assert "Traceback" not in result.stderr

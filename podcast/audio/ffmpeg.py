@@ -22,7 +22,7 @@ from typing import IO
 import numpy as np
 import numpy.typing as npt
 
-from podcast.errors import AudioError
+from podcast.errors import AudioError, UsageError
 
 Audio = npt.NDArray[np.float32]
 _BITEXACT = ["-fflags", "+bitexact", "-flags:a", "+bitexact"]
@@ -32,6 +32,9 @@ def ffmpeg_exe() -> str:
     """Path of the ffmpeg binary."""
     env = os.environ.get("PODCAST_FFMPEG")
     if env:
+        if not (Path(env).is_file() and os.access(env, os.X_OK)):
+            raise UsageError(f"PODCAST_FFMPEG must be the path of an ffmpeg program, not {env!r} "
+                             "(unset it to use the one that comes with imageio-ffmpeg)")
         return env
     try:
         import imageio_ffmpeg

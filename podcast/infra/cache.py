@@ -27,6 +27,7 @@ import platformdirs
 
 from podcast.audio.ffmpeg import BlockLoudness, write_wav
 from podcast.engines.base import Clip, Request
+from podcast.errors import UsageError
 from podcast.infra import failpoints
 from podcast.infra.atomic import atomic_path, writing_to
 
@@ -41,6 +42,8 @@ OUT_OF_SPACE = f"free some space there, or put the cache elsewhere (--cache-dir 
 def default_dir() -> Path:
     """``$PODCAST_CACHE_DIR``, else the user's cache directory for this tool."""
     env = os.environ.get(ENV_VAR)
+    if env and Path(env).expanduser().exists() and not Path(env).expanduser().is_dir():
+        raise UsageError(f"{ENV_VAR} must be a folder (it is made if missing), not the file {env!r}")
     return Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("podcast"))
 
 
