@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from benchmarks.harness import (
     run_measured,
     runs,
 )
+from podcast.testing.startup import loaded
 
 LIBESPEAK = "libespeak-ng.so (loaded)"
 """Stands for the espeak-ng shared library being mapped into the process."""
@@ -28,30 +28,11 @@ AUDIO_TTS = ("numpy", "edge_tts", "aiohttp", "mutagen", "imageio_ffmpeg", "podca
 """The audio/TTS libraries of the target (as tests/test_startup.py has it: ``espeakng_loader`` only
 locates espeak's files and the engine modules check voice names without loading their library)."""
 COMMANDS = {"--help": ["--help"], "validate": ["validate", str(SAMPLE_DIR / SAMPLE_NAME)]}
-_PROBE = """
-import json, sys
-from podcast.cli import app
-sys.argv = ["podcast", *sys.argv[1:]]
-try:
-    app()
-except SystemExit:
-    pass
-try:
-    maps = open("/proc/self/maps").read()
-except OSError:
-    maps = ""
-print(json.dumps({"modules": sorted(sys.modules), "libespeak": "libespeak" in maps}))
-"""
-"""Runs the CLI in this process, then reports the modules and whether libespeak-ng is mapped."""
-
-
 def imported(args: list[str]) -> tuple[set[str], float]:
     """Modules ``podcast ARGS`` has loaded when done (with :data:`LIBESPEAK` when the espeak library
     is mapped), and its total import time in seconds (``python -X importtime``)."""
-    proc = subprocess.run([sys.executable, "-c", _PROBE, *args], cwd=ROOT, env=clean_env(),
-                          capture_output=True, text=True, check=True)
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
-    modules = set(report["modules"]) | ({LIBESPEAK} if report["libespeak"] else set())
+    found, libespeak = loaded(args, ROOT, clean_env())
+    modules = found | ({LIBESPEAK} if libespeak else set())
     proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "podcast", *args], cwd=ROOT,
                           env=clean_env(), capture_output=True, text=True, check=True)
     total_us = sum(int(m.group(1)) for line in proc.stderr.splitlines()

@@ -2,39 +2,22 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
+from podcast.testing.startup import loaded
 from tests.conftest import ROOT, SAMPLE
 
 HEAVY = ("numpy", "edge_tts", "aiohttp", "mutagen", "imageio_ffmpeg", "feedgen", "lxml",
          "podcast.audio.ffmpeg", "podcast.audio.timeline", "podcast.build")
-_PROBE = """
-import json, sys
-from podcast.cli import app
-sys.argv = ["podcast", *sys.argv[1:]]
-try:
-    app()
-except SystemExit:
-    pass
-maps = open("/proc/self/maps").read()
-print(json.dumps({"modules": sorted(sys.modules), "libespeak": "libespeak" in maps}))
-"""
-
 
 ENGLISH = ROOT / "tests" / "corpus" / "good" / "bom-crlf" / "issue.yaml"
 
 
 @pytest.mark.parametrize("args", [["--help"], ["validate", str(SAMPLE)], ["validate", str(ENGLISH)]])
 def test_startup_loads_no_audio_or_speech_library(args: list[str]) -> None:
-    done = subprocess.run([sys.executable, "-c", _PROBE, *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60, check=True)
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert [m for m in HEAVY if m in report["modules"]] == []
-    assert not report["libespeak"]
+    modules, libespeak = loaded(args, ROOT)
+    assert [m for m in HEAVY if m in modules] == []
+    assert not libespeak
 
 
 def test_voices_passed_without_the_library_are_voices_the_library_has() -> None:
