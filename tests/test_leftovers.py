@@ -34,28 +34,9 @@ from podcast.infra.failpoints import ENV_VAR as FAILPOINTS
 from tests import fault_engine
 from tests.conftest import ROOT, SAMPLE, SMALL_EN, run_cli, write
 from tests.fault_engine import FAULT_ENV, LOG_ENV, MARKER, logged_calls
+from tests.test_faults import make_issue
 
 T = TypeVar("T")
-
-HUNG_SHOW = """
-title: Stop Show
-language: en-US
-engine: faulty
-synthesis: {request_timeout_s: 600, attempts: 1}
-"""
-
-HUNG_ISSUE = f"""
-title: Stop Weekly 1
-date: 2024-03-04
-language: en-US
-entries:
-  - title: First story
-    summary: A lab released a model that writes tidy code.
-    url: https://example.com/1
-  - title: Second story
-    summary: {MARKER} stops here.
-    url: https://example.com/2
-"""
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +89,7 @@ def _hangup_not_ignored() -> None:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=lambda signum: signum.name)
 def test_a_build_stopped_by_a_signal_says_so_and_leaves_nothing(
         signum: signal.Signals, tmp_path: Path, plugin_env: dict[str, str]) -> None:
-    write(tmp_path / "show" / "show.yaml", HUNG_SHOW)
-    issue = write(tmp_path / "show" / "2024-03-04.yaml", HUNG_ISSUE)
+    issue = make_issue(tmp_path / "show", timeout=600)  # the second entry hangs until the signal
     log, temp, out = tmp_path / "calls.log", tmp_path / "tmp", tmp_path / "out"
     temp.mkdir()
     env = {**os.environ, **plugin_env, LOG_ENV: str(log), FAULT_ENV: "hang", "TMPDIR": str(temp)}
